@@ -1,0 +1,21 @@
+"""pyinit.testing: run commands as PID 1 of a fresh PID namespace and check what is left.
+
+Importing this costs next to nothing: psutil and hypothesis are imported only
+by the functions that use them.
+"""
+
+from .namespace import (
+    NamespaceProcess,
+    NamespaceUnavailable,
+    namespace_support,
+    pyinit_command,
+    run_in_namespace,
+)
+
+__all__ = [
+    "NamespaceProcess",
+    "NamespaceUnavailable",
+    "namespace_support",
+    "pyinit_command",
+    "run_in_namespace",
+]
