@@ -6,8 +6,7 @@ The long options marked shared here are also accepted by the other
 personalities where they do not clash (see extras()).
 """
 
-from .. import __version__
-from .. import signals
+from .. import __version__, signals
 from ..config import EXIT_USAGE, Config, EarlyExit
 from ._getopt import GetoptError, getopt
 

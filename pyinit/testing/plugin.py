@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from .namespace import run_in_namespace, namespace_support
+from .namespace import namespace_support, run_in_namespace
 
 
 def require_namespaces() -> None:
