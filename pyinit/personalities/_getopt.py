@@ -9,7 +9,13 @@ start-up time. Messages follow glibc's wording, so greps for them keep working.
 
 
 class GetoptError(Exception):
-    """A bad command line; the message is glibc's line, without the program name."""
+    """A bad command line; the message is glibc's line, without the program name.
+
+    `options` holds what was parsed before the error: getopt(3) callers act on
+    each option as it comes, so `tini -h -x` prints help and exits 0.
+    """
+
+    options: list = []
 
 
 def getopt(argv, shorts: str, longs: dict, permute: bool):
@@ -23,21 +29,25 @@ def getopt(argv, shorts: str, longs: dict, permute: bool):
     """
     options, operands = [], []
     index = 0
-    while index < len(argv):
-        arg = argv[index]
-        index += 1
-        if arg == "--":
-            operands.extend(argv[index:])
-            break
-        if arg.startswith("--"):
-            index = _long(arg[2:], argv, index, longs, options)
-        elif arg.startswith("-") and arg != "-":
-            index = _short(arg[1:], argv, index, shorts, options)
-        elif permute:
-            operands.append(arg)
-        else:
-            operands.extend(argv[index - 1:])
-            break
+    try:
+        while index < len(argv):
+            arg = argv[index]
+            index += 1
+            if arg == "--":
+                operands.extend(argv[index:])
+                break
+            if arg.startswith("--"):
+                index = _long(arg[2:], argv, index, longs, options)
+            elif arg.startswith("-") and arg != "-":
+                index = _short(arg[1:], argv, index, shorts, options)
+            elif permute:
+                operands.append(arg)
+            else:
+                operands.extend(argv[index - 1:])
+                break
+    except GetoptError as error:
+        error.options = options
+        raise
     return options, operands
 
 
