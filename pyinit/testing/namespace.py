@@ -251,14 +251,58 @@ class NamespaceProcess:
         """Nothing but PID 1 is left inside (call while PID 1 still runs)."""
         _assert_none("leftover process", [p for p in self.processes() if p.pid != self.pid])
 
+    # -- what the init left behind (run_in_namespace(..., report_leftovers=True)) ----
+    def leftovers(self) -> list[dict]:
+        """What was still in the namespace when the init under test exited.
+
+        Dicts with pid (as seen inside), ppid, name, state and cmdline, from the
+        report of `pyinit.testing.leftovers`; call after wait().
+        """
+        import json
+
+        from .leftovers import MARKER
+
+        for line in reversed(self.stdout.splitlines()):
+            if line.startswith(MARKER):
+                return json.loads(line[len(MARKER):])
+        raise AssertionError(
+            "no leftovers report: start with report_leftovers=True and wait() for the end; "
+            f"stdout={self.stdout[-2000:]!r} stderr={self.stderr[-2000:]!r}"
+        )
+
+    def assert_nothing_left(self) -> None:
+        """The init ended every process before it exited (running or zombie)."""
+        left = self.leftovers()
+        if left:
+            lines = "\n  ".join(
+                f"pid={p['pid']} (inside) ppid={p['ppid']} name={p['name']!r} state={p['state']} "
+                f"cmdline={p['cmdline']!r}" for p in left
+            )
+            raise AssertionError(f"{len(left)} process(es) left after the init exited:\n  {lines}")
+
+
+def _inside_pid(pid: int) -> str:
+    # NSpid lists the pid in each nested namespace, outermost first (proc(5)).
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("NSpid:"):
+                return line.split()[-1]
+    except OSError:
+        pass
+    return "?"
+
 
 def describe_process(process) -> str:
     """pid, ppid, name, state and command line: one readable line for a failure."""
-    try:
-        return (f"pid={process.pid} ppid={process.ppid()} name={process.name()!r} "
-                f"state={process.status()} cmdline={process.cmdline()!r}")
-    except Exception as error:  # noqa: BLE001 - it may vanish while we look
-        return f"pid={process.pid} ({type(error).__name__})"
+    fields = {}
+    for field in ("ppid", "name", "status", "cmdline"):
+        try:
+            fields[field] = getattr(process, field)()
+        except Exception as error:  # noqa: BLE001 - a zombie has no cmdline; it may vanish while we look
+            zombie = type(error).__name__ == "ZombieProcess"
+            fields[field] = [] if zombie and field == "cmdline" else f"<{type(error).__name__}>"
+    return (f"pid={process.pid} ({_inside_pid(process.pid)} inside) ppid={fields['ppid']} "
+            f"name={fields['name']!r} state={fields['status']} cmdline={fields['cmdline']!r}")
 
 
 def _assert_none(what: str, offenders: list) -> None:
@@ -274,6 +318,7 @@ def run_in_namespace(
     env: dict | None = None,
     stdin=None,
     cwd=None,
+    report_leftovers: bool = False,
 ) -> NamespaceProcess:
     """Start `command` in a fresh PID namespace under `init` (default pyinit; None: bare).
 
@@ -281,6 +326,10 @@ def run_in_namespace(
     ("tini", "dumb-init", "catatonit", "pyinit": pyinit under that name, followed
     by "--"), or None for `command` itself as PID 1. Use it as a context manager
     so the namespace is always torn down.
+
+    With report_leftovers, PID 1 is instead a bare reporter with the init as its
+    child (so the init runs as a subreaper); after wait(), leftovers() and
+    assert_nothing_left() tell what the init left behind when it exited.
     """
     reason = namespace_support()
     if reason:
@@ -291,4 +340,6 @@ def run_in_namespace(
         argv = pyinit_command(init) + ["--"] + list(command)
     else:
         argv = list(init) + list(command)
+    if report_leftovers:
+        argv = [sys.executable, "-m", "pyinit.testing.leftovers"] + argv
     return NamespaceProcess(argv, env, stdin, cwd)

@@ -1,0 +1,238 @@
+"""`pyinit audit [--json] -- COMMAND`: does this program need an init to be PID 1?
+
+Runs COMMAND twice, each time in a fresh PID namespace: once as a bare PID 1,
+once under pyinit. Before COMMAND starts, `pyinit.testing.orphan_maker`
+leaves two short-lived orphans behind, as a daemonizing helper would, so they
+are re-parented to PID 1 and exit after 0.2 s. After a settle time we count
+the zombies inside (psutil), send SIGTERM to PID 1 as `docker stop` does, and
+time how long it takes to exit. Every step has a deadline; whatever is still
+running at the end is SIGKILLed, and the namespace goes with it.
+
+Why the bare run fails so often: the kernel drops every signal sent to a
+namespace's PID 1 for which it has no handler (pid_namespaces(7)), so a program
+relying on SIGTERM's default action never sees it; and orphans are re-parented
+to PID 1, which must wait() for them or they stay zombies.
+
+Exit status: 0 no init needed, 1 needs an init, 2 bad command line, 3 the
+audit could not run (no PID namespaces, psutil missing).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import signal
+import sys
+import threading
+import time
+
+EXIT_NO_INIT_NEEDED, EXIT_NEEDS_INIT, EXIT_USAGE, EXIT_CANNOT_AUDIT = 0, 1, 2, 3
+
+USAGE = "Usage: pyinit audit [--json] [--settle SECONDS] [--timeout SECONDS] [--] COMMAND [ARGS...]"
+
+HELP = f"""{USAGE}
+
+Run COMMAND as a bare PID 1 and under pyinit, each in a fresh PID namespace, and
+report whether it exits on SIGTERM (and how fast), whether it leaves zombies when
+orphans are re-parented to it, and its exit status in each case.
+
+Options:
+  --json              one JSON object on stdout instead of the table
+  --settle SECONDS    how long COMMAND runs before it is examined (default 1)
+  --timeout SECONDS   how long to wait for an exit after SIGTERM (default 5)
+  -h, --help          show this help and exit
+
+Exit status: 0 no init needed, 1 needs an init, 2 bad command line,
+3 the audit could not run here.
+"""
+
+ORPHANS = 2
+MAX_SECONDS = 600.0
+
+
+class _Usage(Exception):
+    pass
+
+
+def parse(argv: list[str]) -> dict:
+    options = {"json": False, "settle": 1.0, "timeout": 5.0, "command": []}
+    args = list(argv)
+    while args:
+        arg = args.pop(0)
+        if arg == "--":
+            options["command"] = args
+            break
+        if arg in ("-h", "--help"):
+            options["help"] = True
+            return options
+        if arg == "--json":
+            options["json"] = True
+        elif arg.split("=", 1)[0] in ("--settle", "--timeout"):
+            name, _, value = arg.partition("=")
+            if not value:
+                if not args:
+                    raise _Usage(f"option '{name}' requires an argument")
+                value = args.pop(0)
+            try:
+                seconds = float(value)
+            except ValueError:
+                raise _Usage(f"{name}: not a number of seconds: {value!r}") from None
+            if not 0 < seconds <= MAX_SECONDS:  # also rejects nan
+                raise _Usage(f"{name}: must be more than 0 and at most {MAX_SECONDS:g}: {value!r}")
+            options[name[2:]] = seconds
+        elif arg.startswith("-"):
+            raise _Usage(f"unrecognized option '{arg}'")
+        else:
+            options["command"] = [arg] + args
+            break
+    if not options["command"]:
+        raise _Usage("no command given")
+    return options
+
+
+def _meaning(status: int | None) -> str:
+    if status is None:
+        return "none"
+    if status > 128:
+        try:
+            return f"{status} (128+{signal.Signals(status - 128).name})"
+        except ValueError:
+            pass
+    return str(status)
+
+
+def _examine(ns, result: dict, timeout: float, describe) -> dict:
+    zombies = ns.zombies()
+    result["zombies"] = len(zombies)
+    result["zombie_processes"] = [describe(z) for z in zombies]
+    sent = time.monotonic()
+    ns.send_signal(signal.SIGTERM)
+    result["sigterm"] = "sent"
+    try:
+        status = ns.wait(timeout)
+        result.update(sigterm="handled", seconds=round(time.monotonic() - sent, 3), status=status)
+    except Exception:  # noqa: BLE001 - subprocess.TimeoutExpired: wait() has killed it
+        result.update(sigterm="ignored", seconds=round(timeout, 3), status=ns.returncode)
+    return result
+
+
+def run_once(command: list[str], init, settle: float, timeout: float) -> dict:
+    """One namespace: orphans, settle, count zombies, SIGTERM, time the exit. Never hangs."""
+    from .testing.namespace import describe_process, run_in_namespace
+
+    argv = [sys.executable, "-m", "pyinit.testing.orphan_maker", "-n", str(ORPHANS), "--"] + command
+    result = {"exited_by_itself": False, "sigterm": "not sent", "seconds": None,
+              "zombies": None, "zombie_processes": [], "status": None}
+    with run_in_namespace(argv, init=init) as ns:
+        started = time.monotonic()
+        deadline = started + settle
+        while time.monotonic() < deadline and ns.returncode is None:
+            time.sleep(0.02)
+        if ns.returncode is not None:
+            ns.wait(5)
+            result.update(exited_by_itself=True, status=ns.returncode,
+                          seconds=round(time.monotonic() - started, 3))
+            return result
+        return _examine(ns, result, timeout, describe_process)
+
+
+def audit(command: list[str], settle: float = 1.0, timeout: float = 5.0) -> dict:
+    """Both runs (at the same time, each bounded) and the verdict, as one dict."""
+    modes = {"bare": None, "pyinit": "pyinit"}
+    results: dict = {}
+    errors: dict = {}
+
+    def one(name: str, init) -> None:
+        try:
+            results[name] = run_once(command, init, settle, timeout)
+        except Exception as error:  # noqa: BLE001 - reported, never a traceback
+            errors[name] = f"{type(error).__name__}: {error}"
+
+    threads = [threading.Thread(target=one, args=item, daemon=True) for item in modes.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        # settle + timeout + the kill and teardown, with room: the runner bounds each step.
+        thread.join(settle + timeout + 30)
+    for name in modes:
+        if name not in results:
+            raise RuntimeError(f"{name} run failed: {errors.get(name, 'did not finish in time')}")
+    report = {"command": command, "settle": settle, "timeout": timeout, **results}
+    report["needs_init"], report["verdict"] = verdict(results["bare"], results["pyinit"])
+    return report
+
+
+def verdict(bare: dict, under: dict) -> tuple[bool, str]:
+    """(needs an init?, one line saying why)."""
+    problems = []
+    if bare["sigterm"] == "ignored":
+        if under["sigterm"] == "handled":
+            problems.append("SIGTERM ignored as PID 1")
+        else:
+            problems.append("SIGTERM ignored as PID 1 and under pyinit too (the program ignores it: "
+                            "fix its handler, or use pyinit --kill-after)")
+    if bare["zombies"]:
+        problems.append(f"orphans left as zombies ({bare['zombies']})")
+    if problems:
+        return True, "needs an init: " + "; ".join(problems)
+    if bare["exited_by_itself"]:
+        return False, (f"exited by itself in {bare['seconds']:g}s with status {bare['status']} before "
+                       "SIGTERM could be tried; run it with a longer-lived command to judge")
+    return False, "no init needed: exits on SIGTERM and reaps orphans as PID 1"
+
+
+def _cell_sigterm(result: dict) -> str:
+    if result["exited_by_itself"]:
+        return f"exited by itself ({result['seconds']:g}s)"
+    if result["sigterm"] == "handled":
+        return f"yes, in {result['seconds']:g}s"
+    return f"no: ignored for {result['seconds']:g}s, then SIGKILL"
+
+
+def table(report: dict) -> str:
+    rows = [("", "bare PID 1", "under pyinit")]
+    cells = {
+        "exits on SIGTERM": _cell_sigterm,
+        "zombies from orphans": lambda r: "n/a (already exited)" if r["zombies"] is None else str(r["zombies"]),
+        "exit status": lambda r: _meaning(r["status"]),
+    }
+    for label, cell in cells.items():
+        rows.append((label, cell(report["bare"]), cell(report["pyinit"])))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = [f"pyinit audit: {shlex.join(report['command'])}"]
+    lines += ["  ".join(text.ljust(widths[i]) for i, text in enumerate(row)).rstrip() for row in rows]
+    for name in ("bare", "pyinit"):
+        for line in report[name]["zombie_processes"]:
+            lines.append(f"  zombie ({name}): {line}")
+    lines.append(f"verdict: {report['verdict']}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    """pyinit audit's entry point (cli.py dispatches here); returns the exit status."""
+    try:
+        options = parse(argv)
+    except _Usage as problem:
+        sys.stderr.write(f"pyinit audit: {problem}\n{USAGE}\n")
+        return EXIT_USAGE
+    if options.get("help"):
+        sys.stdout.write(HELP)
+        return 0
+    try:
+        import psutil  # noqa: F401 - needed by the zombie count; fail here with a clear line
+    except ImportError:
+        sys.stderr.write("pyinit audit: needs psutil: pip install 'pyinit-pid1[testing]'\n")
+        return EXIT_CANNOT_AUDIT
+    from .testing.namespace import namespace_support
+
+    reason = namespace_support()
+    if reason:
+        sys.stderr.write(f"pyinit audit: cannot make a PID namespace here: {reason}\n")
+        return EXIT_CANNOT_AUDIT
+    try:
+        report = audit(options["command"], options["settle"], options["timeout"])
+    except Exception as error:  # noqa: BLE001 - one line, never a traceback
+        sys.stderr.write(f"pyinit audit: {error}\n")
+        return EXIT_CANNOT_AUDIT
+    sys.stdout.write(json.dumps(report, indent=2) + "\n" if options["json"] else table(report))
+    return EXIT_NEEDS_INIT if report["needs_init"] else EXIT_NO_INIT_NEEDED

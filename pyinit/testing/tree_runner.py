@@ -1,0 +1,81 @@
+"""Run a tree of processes described in JSON: `python -m pyinit.testing.tree_runner TREE`.
+
+TREE is one node, as drawn by `pyinit.testing.strategies.process_trees()`:
+
+    {"exit": 3,            # status the node exits with (0..255)
+     "delay": 0.2,         # seconds it lives; null: until a signal ends it
+     "sigterm": "trap",    # "default" (dies of it, 128+15), "trap" (exits with
+                           #  "exit" at once) or "ignore" (SIG_IGN, lives on)
+     "detach": false,      # double-fork + setsid: its parent loses it at once,
+                           #  so it is re-parented to the init (or subreaper)
+     "children": [...]}    # nodes it starts; it never waits for them
+
+This process is the root node itself (so an init that runs it runs the root
+as its main child). Nodes never reap their children: exited children stay
+zombies until their parent exits and the init inherits them, as careless
+programs do. The root prints `tree ready <pid>` once its disposition is set
+and every direct child is forked, so a test can signal it without racing.
+Delays are capped at MAX_DELAY so a bad tree can never hang a test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+
+MAX_DELAY = 30.0
+
+
+def _set_disposition(behaviour: str, exit_code: int) -> None:
+    if behaviour == "ignore":
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    elif behaviour == "trap":
+        signal.signal(signal.SIGTERM, lambda signum, frame: os._exit(exit_code))
+    else:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _start(node: dict) -> None:
+    """Fork `node` (double-forked and in a new session if it detaches); return in the parent."""
+    pid = os.fork()
+    if pid:
+        if node.get("detach"):
+            # The middle process exits at once; reap it here so the only
+            # thing the tree leaves for the init is the detached node itself.
+            os.waitpid(pid, 0)
+        return
+    try:
+        if node.get("detach"):
+            os.setsid()
+            if os.fork():
+                os._exit(0)
+        _live(node)
+    finally:
+        os._exit(node.get("exit", 0) & 0xFF)
+
+
+def _live(node: dict, ready: bool = False) -> None:
+    exit_code = int(node.get("exit", 0)) & 0xFF
+    _set_disposition(node.get("sigterm", "default"), exit_code)
+    for child in node.get("children", ()):
+        _start(child)
+    if ready:
+        os.write(1, f"tree ready {os.getpid()}\n".encode())
+    delay = node.get("delay")
+    deadline = time.monotonic() + (MAX_DELAY if delay is None else min(float(delay), MAX_DELAY))
+    while (left := deadline - time.monotonic()) > 0:
+        time.sleep(left)  # a trapped SIGTERM exits from its handler
+    os._exit(exit_code)
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) != 1:
+        raise SystemExit("usage: python -m pyinit.testing.tree_runner TREE_JSON")
+    _live(json.loads(argv[0]), ready=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
