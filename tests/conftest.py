@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
 from pyinit.testing import pyinit_command
 from pyinit.testing.plugin import require_namespaces
-
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
-PY = sys.executable
-PRINTER = [PY, "-m", "pyinit.testing.signal_printer"]
 
 
 @pytest.fixture
@@ -24,4 +16,5 @@ def pyinit():
 
 @pytest.fixture
 def namespaces():
+    """Skip (or fail with PYINIT_REQUIRE_NAMESPACES=1) where PID namespaces cannot be made."""
     require_namespaces()

@@ -1,0 +1,21 @@
+"""Constants and small helpers the tests share (importable as tests.helpers)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+PY = sys.executable
+PRINTER = [PY, "-m", "pyinit.testing.signal_printer"]
+
+
+def unshare_prefix(mount_proc: bool = True) -> list[str]:
+    """unshare argv for a new PID namespace, through a user namespace when not root."""
+    prefix = ["unshare"]
+    if os.geteuid() != 0:
+        prefix += ["--user", "--map-root-user"]
+    prefix += ["--pid", "--fork"]
+    return prefix + (["--mount-proc"] if mount_proc else ["--mount"])
