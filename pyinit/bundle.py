@@ -1,0 +1,129 @@
+"""Write pyinit as one executable file: `python -m pyinit.bundle OUT [--python PATH]`.
+
+The file is a zipapp (PEP 441): a `#!` line followed by a zip archive of the
+runtime modules only (no pyinit.testing, no audit, no bundle), so an image
+needs nothing but python3 to run it, as tini ships one static binary:
+
+    COPY pyinit /usr/local/bin/pyinit
+    ENTRYPOINT ["/usr/local/bin/pyinit", "--"]
+
+The `#!` line is `#!/usr/bin/env python3` by default. With --python PATH it
+is `#!PATH -IS`: isolated mode and no site module, so nothing installed in the
+image can shadow the bundled modules and start-up skips site-packages
+(python(1)). The kernel passes at most one argument from a `#!` line
+(execve(2)), hence the flags in one word.
+
+Like the console script, the file picks its personality from the name it is
+run as: a copy or symlink called tini, dumb-init or catatonit behaves as one.
+Each module is stored uncompressed (zipimport then needs no zlib) next to an
+unchecked-hash .pyc from the building Python (PEP 552); another Python
+version ignores the .pyc and compiles the source instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import py_compile
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+# Toolkit modules that need pytest, psutil or hypothesis, or only build things.
+EXCLUDED = {"testing", "audit.py", "bundle.py"}
+# 1980-01-01, the earliest zip time: the same sources give the same bytes.
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+# binfmt_script reads at most this many bytes of the #! line (BINPRM_BUF_SIZE - 1).
+_SHEBANG_MAX = 255
+
+MAIN = '''\
+"""pyinit, single-file build: the same as the pyinit console script."""
+import sys
+
+from pyinit.cli import main
+
+sys.exit(main())
+'''
+
+# `pyinit audit` needs the toolkit, which is left out; say so in one line.
+AUDIT_STUB = '''\
+"""Placeholder: pyinit audit is not part of the single-file build."""
+import sys
+
+
+def main(argv) -> int:
+    sys.stderr.write("pyinit audit: not in the single-file build; use the installed package: "
+                     "pip install 'pyinit-pid1[testing]'\\n")
+    return 2
+'''
+
+
+def runtime_modules() -> list[tuple[str, Path]]:
+    """(archive name, source path) for every runtime module, sorted."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE)
+        if relative.parts[0] in EXCLUDED or "__pycache__" in relative.parts:
+            continue
+        found.append((f"pyinit/{relative.as_posix()}", path))
+    return found
+
+
+def shebang(python: str | None) -> bytes:
+    line = "#!/usr/bin/env python3" if python is None else f"#!{python} -IS"
+    if python is not None and (not python.startswith("/") or any(c.isspace() for c in python)):
+        raise ValueError(f"--python must be an absolute path without spaces: {python!r}")
+    if len(line) > _SHEBANG_MAX:
+        raise ValueError(f"#! line longer than {_SHEBANG_MAX} bytes: {line!r}")
+    return line.encode() + b"\n"
+
+
+def _pyc(source: str, name: str, scratch: Path) -> bytes:
+    src = scratch / "module.py"
+    out = scratch / "module.pyc"
+    src.write_text(source)
+    py_compile.compile(str(src), cfile=str(out), dfile=name, doraise=True,
+                       invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    return out.read_bytes()
+
+
+def build(out: str | os.PathLike, python: str | None = None) -> Path:
+    """Write the single-file build to `out` (mode 0755) and return its path."""
+    out = Path(out)
+    members = [(name, path.read_text()) for name, path in runtime_modules()]
+    members.append(("pyinit/audit.py", AUDIT_STUB))
+    members.append(("__main__.py", MAIN))
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    with tempfile.TemporaryDirectory() as scratch:
+        with open(tmp, "wb") as f:
+            f.write(shebang(python))
+            with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as archive:
+                for name, source in members:
+                    for member, data in ((name, source.encode()), (name + "c", _pyc(source, name, Path(scratch)))):
+                        info = zipfile.ZipInfo(member, date_time=_ZIP_TIME)
+                        info.external_attr = 0o644 << 16
+                        archive.writestr(info, data)
+    os.chmod(tmp, 0o755)
+    os.replace(tmp, out)  # never a half-written file at OUT
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pyinit.bundle", description=__doc__.splitlines()[0])
+    parser.add_argument("out", help="file to write (made executable)")
+    parser.add_argument("--python", metavar="PATH",
+                        help="interpreter for the #! line, run with -IS (default: /usr/bin/env python3)")
+    options = parser.parse_args(argv)
+    try:
+        path = build(options.out, options.python)
+    except (OSError, ValueError) as error:
+        sys.stderr.write(f"pyinit.bundle: {error}\n")
+        return 1
+    sys.stdout.write(f"wrote {path} ({path.stat().st_size} bytes)\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
