@@ -267,4 +267,8 @@ def _apply_option(key: str, value, fields: dict) -> None:
 
 
 def _option_name(key: str) -> str:
-    return f"-{key}" if len(key) == 1 else f"--{key}"
+    """The long form, whichever the user typed: messages name one spelling."""
+    for long_name, (_, long_key) in _LONGS.items():
+        if long_key == key:
+            return f"--{long_name}"
+    return f"-{key}"
