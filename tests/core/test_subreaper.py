@@ -48,9 +48,21 @@ def test_subreaper_outside_a_namespace_adopts_and_reaps_orphans(pyinit):
             process.wait(5)
 
 
+ORPHAN_IGNORING_TERM = """
+import os, signal, time
+read_end, write_end = os.pipe()
+if os.fork() == 0:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # lives through the grace we look in
+    print(os.getpid(), flush=True)
+    os.write(write_end, b"x")
+    time.sleep(5)
+    os._exit(0)
+os.read(read_end, 1)  # exit only once the orphan-to-be is set up
+"""
+
+
 def test_orphans_reach_pyinit_not_the_host_init(pyinit):
-    script = "sleep 5 & echo $!; exit 0"
-    process = subprocess.Popen(pyinit + ["--grace", "1", "--", "sh", "-c", script],
+    process = subprocess.Popen(pyinit + ["--grace", "1", "--", PY, "-c", ORPHAN_IGNORING_TERM],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         orphan = int(process.stdout.readline())
