@@ -28,6 +28,13 @@ __all__ = [
 ]
 
 
+# unshare --fork re-raises its child's fatal signal on itself so its caller sees
+# it (unshare(1)), but util-linux 2.38 first calls signal(SIGKILL, SIG_DFL),
+# which fails with EINVAL: a PID 1 killed by SIGKILL comes back as status 1
+# and this line on stderr.
+_UNSHARE_SIGKILL_BUG = "unshare: sigprocmask unblock failed"
+
+
 class NamespaceUnavailable(RuntimeError):
     """PID namespaces cannot be made here; the message says why."""
 
@@ -155,23 +162,38 @@ class NamespaceProcess:
         code = self._popen.poll()
         if code is None:
             return None
+        if code == 1 and _UNSHARE_SIGKILL_BUG in self.stderr_unlocked():
+            return 128 + signal.SIGKILL
         return 128 - code if code < 0 else code
 
     def kill(self) -> None:
-        """End everything: SIGKILL to PID 1 takes the whole namespace with it."""
+        """End everything: SIGKILL to PID 1 takes the whole namespace with it.
+
+        PID 1 finishes exiting only once the kernel has killed and reaped every
+        other process inside (zap_pid_ns_processes), and unshare exits only after
+        PID 1: so when unshare has exited, the namespace is gone. unshare's own
+        group is SIGKILLed only if that does not happen in time.
+        """
         if self.pid > 0:
             try:
                 os.kill(self.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        try:
-            os.killpg(self._popen.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            self._popen.wait(10)
-        except subprocess.TimeoutExpired:
-            pass
+            try:
+                self._popen.wait(10)
+            except subprocess.TimeoutExpired:
+                pass
+        if self._popen.poll() is None:
+            try:
+                os.killpg(self._popen.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                self._popen.wait(10)
+            except subprocess.TimeoutExpired:
+                pass
+        for reader in self._readers:
+            reader.join(2)  # the pipes close with the namespace: the output is complete
 
     def __enter__(self) -> NamespaceProcess:
         return self
@@ -245,11 +267,11 @@ class NamespaceProcess:
         return found
 
     def assert_no_zombies(self) -> None:
-        _assert_none("zombie", self.zombies())
+        _assert_none("zombie", "zombies", self.zombies())
 
     def assert_no_leaks(self) -> None:
         """Nothing but PID 1 is left inside (call while PID 1 still runs)."""
-        _assert_none("leftover process", [p for p in self.processes() if p.pid != self.pid])
+        _assert_none("leftover process", "leftover processes", [p for p in self.processes() if p.pid != self.pid])
 
     # -- what the init left behind (run_in_namespace(..., report_leftovers=True)) ----
     def leftovers(self) -> list[dict]:
@@ -278,7 +300,8 @@ class NamespaceProcess:
                 f"pid={p['pid']} (inside) ppid={p['ppid']} name={p['name']!r} state={p['state']} "
                 f"cmdline={p['cmdline']!r}" for p in left
             )
-            raise AssertionError(f"{len(left)} process(es) left after the init exited:\n  {lines}")
+            what = "process" if len(left) == 1 else "processes"
+            raise AssertionError(f"{len(left)} {what} left after the init exited:\n  {lines}")
 
 
 def _inside_pid(pid: int) -> str:
@@ -305,10 +328,10 @@ def describe_process(process) -> str:
             f"name={fields['name']!r} state={fields['status']} cmdline={fields['cmdline']!r}")
 
 
-def _assert_none(what: str, offenders: list) -> None:
+def _assert_none(one: str, many: str, offenders: list) -> None:
     if offenders:
         lines = "\n  ".join(describe_process(p) for p in offenders)
-        raise AssertionError(f"{len(offenders)} {what}(s) found:\n  {lines}")
+        raise AssertionError(f"{len(offenders)} {one if len(offenders) == 1 else many} found:\n  {lines}")
 
 
 def run_in_namespace(
@@ -319,13 +342,15 @@ def run_in_namespace(
     stdin=None,
     cwd=None,
     report_leftovers: bool = False,
+    init_args: list[str] | tuple[str, ...] = (),
 ) -> NamespaceProcess:
     """Start `command` in a fresh PID namespace under `init` (default pyinit; None: bare).
 
     `init` is an argv prefix (["tini", "-g", "--"]), a personality name
     ("tini", "dumb-init", "catatonit", "pyinit": pyinit under that name, followed
-    by "--"), or None for `command` itself as PID 1. Use it as a context manager
-    so the namespace is always torn down.
+    by "--"), or None for `command` itself as PID 1. `init_args` go between a
+    named init and "--" (init_args=["--grace", "1"]). Use it as a context
+    manager so the namespace is always torn down.
 
     With report_leftovers, PID 1 is instead a bare reporter with the init as its
     child (so the init runs as a subreaper); after wait(), leftovers() and
@@ -337,7 +362,7 @@ def run_in_namespace(
     if init is None:
         argv = list(command)
     elif isinstance(init, str):
-        argv = pyinit_command(init) + ["--"] + list(command)
+        argv = pyinit_command(init) + list(init_args) + ["--"] + list(command)
     else:
         argv = list(init) + list(command)
     if report_leftovers:
