@@ -119,6 +119,7 @@ class NamespaceProcess:
         ]
         for reader in self._readers:
             reader.start()
+        self._pidfd = None
         self.pid = self._find_pid1()
 
     # -- the namespace's PID 1 ---------------------------------------------------
@@ -131,20 +132,47 @@ class NamespaceProcess:
             except OSError:
                 text = []
             if text:
-                return int(text[0])
+                pid = int(text[0])
+                self._pidfd = self._open_pidfd(pid, children)
+                return pid
             if self._popen.poll() is not None:
                 return -1  # unshare already ended (the command failed at once)
             time.sleep(0.002)
         self.kill()
         raise NamespaceUnavailable("unshare did not start the namespace's PID 1 in time")
 
+    @staticmethod
+    def _open_pidfd(pid: int, children: Path):
+        # A pidfd names this process, never a later one that reuses the pid
+        # (pidfd_open(2)); checking unshare's children after opening proves it
+        # is the right one. Without pidfds, a pid whose parent (unshare) has
+        # not exited cannot have been reaped, so it cannot be reused either.
+        try:
+            pidfd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            return None
+        try:
+            if str(pid) in children.read_text().split():
+                return pidfd
+        except OSError:
+            pass
+        os.close(pidfd)
+        return None
+
+    def _signal_pid1(self, signum: int) -> None:
+        if self.pid <= 0 or self._popen.poll() is not None:
+            return  # exited and reaped: the pid may belong to someone else now
+        try:
+            if self._pidfd is not None:
+                signal.pidfd_send_signal(self._pidfd, signum)
+            else:
+                os.kill(self.pid, signum)
+        except ProcessLookupError:
+            pass
+
     def send_signal(self, signum: int) -> None:
         """Send signum to the namespace's PID 1 (no-op once it has exited)."""
-        if self.pid > 0 and self._popen.poll() is None:
-            try:
-                os.kill(self.pid, signum)
-            except ProcessLookupError:
-                pass
+        self._signal_pid1(signum)
 
     def wait(self, timeout: float = 30.0) -> int:
         """Wait for PID 1 to exit; return its status (128+N if killed by N)."""
@@ -155,6 +183,7 @@ class NamespaceProcess:
             raise
         for reader in self._readers:
             reader.join(5)
+        self._close_pidfd()
         return self.returncode
 
     @property
@@ -175,10 +204,7 @@ class NamespaceProcess:
         group is SIGKILLed only if that does not happen in time.
         """
         if self.pid > 0:
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            self._signal_pid1(signal.SIGKILL)
             try:
                 self._popen.wait(10)
             except subprocess.TimeoutExpired:
@@ -194,6 +220,12 @@ class NamespaceProcess:
                 pass
         for reader in self._readers:
             reader.join(2)  # the pipes close with the namespace: the output is complete
+        self._close_pidfd()
+
+    def _close_pidfd(self) -> None:
+        if self._pidfd is not None and self._popen.poll() is not None:
+            os.close(self._pidfd)
+            self._pidfd = None
 
     def __enter__(self) -> NamespaceProcess:
         return self
