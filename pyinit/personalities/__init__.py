@@ -4,7 +4,7 @@ Each personality is a module with parse(argv, env) -> Config and nothing else:
 they differ only in how they fill Config and in their usage texts and statuses.
 """
 
-from ..config import EXIT_USAGE, EarlyExit
+from ..config import EXIT_USAGE, Config, EarlyExit
 
 # Personality name: module that parses its command line.
 MODULES = {"pyinit": "pyinit", "tini": "tini", "dumb-init": "dumb_init", "catatonit": "catatonit"}
@@ -33,5 +33,12 @@ def choose(argv0: str, argv: list, env) -> tuple:
 
 def parse(name: str, argv: list, env):
     """The Config for `name`'s command line; raises EarlyExit for help, version, errors."""
+    if name == "pyinit" and argv and not argv[0].startswith("-") and not any(
+        key.startswith("PYINIT_") for key in env
+    ):
+        # `pyinit COMMAND ...` with no option and no PYINIT_* variable: the parser
+        # would stop at the first operand and change no default, so skip importing
+        # it (about 0.5 ms of start-up: personalities.pyinit and _getopt).
+        return Config(command=tuple(argv))
     module = __import__(f"{__name__}.{MODULES[name]}", fromlist=["parse"])
     return module.parse(argv, env)
