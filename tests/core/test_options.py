@@ -56,7 +56,8 @@ def test_user_by_name_gets_its_groups_and_home(pyinit):
 @needs_root
 def test_after_the_drop_the_child_cannot_become_root_again(pyinit):
     # The system Python: the test's own may live under /root, which uid 54321 cannot read.
-    regain = [shutil.which("python3", path="/usr/bin:/bin") or PY, "-c", "import os\ntry:\n os.setuid(0)\nexcept PermissionError:\n raise SystemExit(42)"]
+    python = shutil.which("python3", path="/usr/bin:/bin") or PY
+    regain = [python, "-c", "import os\ntry:\n os.setuid(0)\nexcept PermissionError:\n raise SystemExit(42)"]
     with run_in_namespace(regain, init=pyinit + ["--user", "54321", "--"]) as ns:
         assert ns.wait() == 42
 
@@ -151,7 +152,8 @@ def test_log_format_json_is_one_object_a_line(pyinit):
 @needs_namespaces
 def test_log_format_json_reports_the_grace_and_the_kill(pyinit, tmp_path):
     script = "sh -c 'trap \"\" TERM; echo ready; sleep 30' & sleep 0.3; exit 0"
-    with run_in_namespace(["sh", "-c", script], init=pyinit + ["--log-format=json", "-v", "--grace", "0.5", "--"]) as ns:
+    init = pyinit + ["--log-format=json", "-v", "--grace", "0.5", "--"]
+    with run_in_namespace(["sh", "-c", script], init=init) as ns:
         assert ns.wait(30) == 0
     events = [json.loads(line)["event"] for line in ns.stderr.splitlines()]
     assert events.index("grace") < events.index("kill") < events.index("exit")
