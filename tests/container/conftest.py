@@ -13,7 +13,9 @@ what failed, or a failure under PYINIT_REQUIRE_CONTAINERS=1):
    system's files are never edited;
 4. the project's wheel is built, and the repository's own Dockerfiles are built
    on the base image with `--build-arg BASE=...`, `--pull=never` and
-   `--network=none`: nothing comes from a container registry or the network.
+   `--network=none`: nothing comes from a container registry, and the builds
+   use no network (only the wheel's build backend may come from the package
+   index, when it is not installed).
 
 Containers, pods and images made here carry a per-session prefix and are removed
 afterwards.
@@ -395,9 +397,13 @@ class Run:
         self.kube_files: list = []
         self.count = 0
 
-    def name(self) -> str:
+    def unique(self) -> str:
         self.count += 1
-        name = f"{self.prefix}-{self.count}"
+        return f"{self.prefix}-{self.count}"
+
+    def name(self) -> str:
+        """A container name, removed with `podman rm -f` after the test."""
+        name = self.unique()
         self.containers.append(name)
         return name
 

@@ -57,7 +57,7 @@ def manifest_value(text: str, key: str) -> str:
 def play(podman, run, tmp_path, image, command=None):
     """Play the manifest with the test's image, volume and name; return (container, grace, pyinit argv)."""
     text = MANIFEST.read_text()
-    pod = run.name()
+    pod = run.unique()  # removed with the manifest's `kube down` after the test
     text = replace_once(text, r"^(  name:) pyinit-example$", rf"\1 {pod}")
     text = replace_once(text, r"^(\s+image:) .*$", rf"\1 {image}")
     text = replace_once(text, r"^(\s+path:) /var/lib/pyinit-example$", rf"\1 {tmp_path / 'data'}")
