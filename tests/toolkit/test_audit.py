@@ -1,0 +1,117 @@
+"""`pyinit audit -- COMMAND`: does a program need an init? Run against examples that do and one that doesn't."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psutil
+import pytest
+
+from pyinit.testing import pyinit_command
+
+PY = sys.executable
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+SLEEP = [PY, "-c", "import time; time.sleep(60)"]
+# SIGTERM timeout for the audits here: short, but far above a real exit (~20 ms).
+FAST = ["--settle", "1", "--timeout", "2"]
+
+
+def audit(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(pyinit_command() + ["audit", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def audit_json(command: list[str]) -> tuple[int, dict]:
+    result = audit("--json", *FAST, "--", *command)
+    assert result.stderr == "", result.stderr
+    return result.returncode, json.loads(result.stdout)
+
+
+def test_sleep_ignores_sigterm_as_bare_pid1_and_is_handled_under_pyinit(namespaces):
+    """The issue's done-means: python3 -c 'import time; time.sleep(60)'."""
+    result = audit(*FAST, "--", "python3", "-c", "import time; time.sleep(60)")
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "pyinit audit: python3 -c 'import time; time.sleep(60)'"
+    sigterm_row = next(line for line in lines if line.startswith("exits on SIGTERM"))
+    assert "no: ignored for 2s, then SIGKILL" in sigterm_row and "yes, in" in sigterm_row
+    assert lines[-1].startswith("verdict: needs an init: SIGTERM ignored as PID 1")
+
+
+def test_json_report_has_both_runs_and_the_verdict(namespaces):
+    status, report = audit_json(SLEEP)
+    assert status == 1 and report["needs_init"] is True
+    bare, under = report["bare"], report["pyinit"]
+    assert (bare["sigterm"], bare["status"], bare["zombies"]) == ("ignored", 137, 2)
+    assert (under["sigterm"], under["status"], under["zombies"]) == ("handled", 143, 0)
+    assert under["seconds"] < 2  # it exited on SIGTERM, well before the timeout
+    assert len(bare["zombie_processes"]) == 2 and all("state=zombie" in z for z in bare["zombie_processes"])
+    assert report["verdict"] == "needs an init: SIGTERM ignored as PID 1; orphans left as zombies (2)"
+
+
+def test_a_program_that_does_pid1s_jobs_needs_no_init(namespaces):
+    status, report = audit_json([PY, str(EXAMPLES / "reaping_pid1.py")])
+    assert status == 0 and report["needs_init"] is False
+    for run in (report["bare"], report["pyinit"]):
+        assert (run["sigterm"], run["status"], run["zombies"]) == ("handled", 0, 0)
+    assert report["verdict"] == "no init needed: exits on SIGTERM and reaps orphans as PID 1"
+
+
+def test_a_program_with_a_sigterm_handler_still_leaves_zombies(namespaces):
+    """nginx_like handles SIGTERM itself but never waits for orphans: the zombies are the reason."""
+    status, report = audit_json([PY, str(EXAMPLES / "nginx_like.py")])
+    assert status == 1
+    assert report["bare"]["sigterm"] == "handled" and report["bare"]["zombies"] == 2
+    assert report["pyinit"]["zombies"] == 0
+    assert report["verdict"] == "needs an init: orphans left as zombies (2)"
+
+
+def test_a_program_that_ignores_sigterm_everywhere_is_named_and_audit_does_not_hang(namespaces):
+    marker = f"audit-marker-{uuid.uuid4().hex}"
+    code = f"import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)  # {marker}"
+    started = time.monotonic()
+    status, report = audit_json([PY, "-c", code])
+    assert time.monotonic() - started < 40  # bounded: settle + timeout + teardown, generously
+    assert status == 1
+    assert report["bare"]["sigterm"] == report["pyinit"]["sigterm"] == "ignored"
+    assert "under pyinit too" in report["verdict"]
+    # Both namespaces are gone: nothing of the command is still running anywhere.
+    left = [p for p in psutil.process_iter(["cmdline"]) if marker in " ".join(p.info["cmdline"] or ())]
+    assert left == []
+
+
+@pytest.mark.parametrize("command, code", [(["true"], 0), (["sh", "-c", "exit 3"], 3), (["/nonexistent"], 127)])
+def test_a_command_that_exits_by_itself_is_reported_as_such(namespaces, command, code):
+    status, report = audit_json(command)
+    assert status == 0
+    assert report["bare"]["exited_by_itself"] and report["bare"]["status"] == code
+    assert report["pyinit"]["exited_by_itself"] and report["pyinit"]["status"] == code
+    assert report["verdict"].startswith("exited by itself in ")
+
+
+@pytest.mark.parametrize(
+    "args, problem",
+    [
+        ([], "pyinit audit: no command given"),
+        (["--json"], "pyinit audit: no command given"),
+        (["--timeout", "x", "--", "true"], "pyinit audit: --timeout: not a number of seconds: 'x'"),
+        (["--settle=0", "true"], "pyinit audit: --settle: must be more than 0"),
+        (["--timeout"], "pyinit audit: option '--timeout' requires an argument"),
+        (["--bogus", "true"], "pyinit audit: unrecognized option '--bogus'"),
+    ],
+)
+def test_bad_command_line_is_one_line_and_status_2(args, problem):
+    result = audit(*args)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith(problem) and "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[1].startswith("Usage: pyinit audit")
+
+
+def test_help_explains_the_exit_statuses():
+    result = audit("--help")
+    assert result.returncode == 0 and result.stdout.startswith("Usage: pyinit audit")
+    assert "0 no init needed, 1 needs an init" in result.stdout
