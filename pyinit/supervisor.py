@@ -123,7 +123,7 @@ def _become_reaper(config) -> None:
     if config.warn_not_reaper:
         log.log(WARN, "not_a_reaper",
                 "not PID 1 and not a child subreaper: orphaned processes will not be reaped; "
-                "run as PID 1, or use -s (TINI_SUBREAPER / PYINIT_SUBREAPER=1)")
+                "run it as PID 1, or let it register as a child subreaper (-s)")
 
 
 def _set_pdeathsig(signum: int, parent_at_start: int) -> None:
