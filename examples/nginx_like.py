@@ -42,9 +42,10 @@ def main() -> int:
     signal.signal(signal.SIGQUIT, on_quit)
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
-    print(f"ready {os.getpid()}", flush=True)
     served = 0
     try:
+        # Inside the try: a signal can arrive while `ready` is still being written.
+        print(f"ready {os.getpid()}", flush=True)
         while not graceful:
             time.sleep(request_seconds)  # one request's work; a signal handler runs in between
             served += 1
