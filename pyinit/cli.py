@@ -3,7 +3,7 @@
 import posix
 import sys
 
-from . import log, personalities
+from . import log, personalities, signals
 from .config import EarlyExit
 
 
@@ -14,6 +14,10 @@ def main(argv=None) -> int:
         from .audit import main as audit_main
 
         return _finish(audit_main(args[2:]), argv)
+    # Block first: as PID 1 the kernel delivers SIGINT during start-up (Python has a
+    # handler for it), and a KeyboardInterrupt would end the container. Blocked, it
+    # waits in the kernel and is forwarded once the child runs.
+    signals.block(signals.catchable_set(forward_faults=False))
     env = _environment()
     try:
         name, rest = personalities.choose(args[0] if args else "pyinit", args[1:], env)

@@ -112,20 +112,27 @@ def catchable_set(forward_faults: bool) -> frozenset:
     return ALL - excluded
 
 
+_original_mask = None  # the mask pyinit started with, before its first block()
+
+
 def block(signals: frozenset) -> frozenset:
-    """Block `signals`; return the mask to restore in the child.
+    """Block `signals`; return the mask pyinit started with, to restore in the child.
 
     They stay pending in the kernel until sigwaitinfo takes them: no handler runs,
-    so no Python-level handler can race the loop (sigwaitinfo(2)).
+    so no Python-level handler can race the loop (sigwaitinfo(2)). May be called
+    again with more signals; the first call's "before" is what the child gets.
     """
-    previous = _signal.pthread_sigmask(_signal.SIG_BLOCK, signals)
+    global _original_mask
+    previous = frozenset(_signal.pthread_sigmask(_signal.SIG_BLOCK, signals))
+    if _original_mask is None:
+        _original_mask = previous
     # Python set SIGPIPE and SIGXFSZ to SIG_IGN, and the kernel discards a signal
     # whose action is SIG_IGN before it is ever pending: give them back SIG_DFL so
     # they can be received and forwarded. Blocked, they cannot hurt us; a SIGPIPE
     # our own write raises is recognised by its sender pid and dropped.
     for signum in PYTHON_IGNORES & signals:
         _signal.signal(signum, _signal.SIG_DFL)
-    return frozenset(previous)
+    return _original_mask
 
 
 def inherited_ignores() -> frozenset:
