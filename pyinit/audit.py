@@ -14,7 +14,7 @@ relying on SIGTERM's default action never sees it; and orphans are re-parented
 to PID 1, which must wait() for them or they stay zombies.
 
 Exit status: 0 no init needed, 1 needs an init, 2 bad command line, 3 the
-audit could not run (no PID namespaces, psutil missing).
+audit could not run (no PID namespaces, psutil missing), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -116,14 +116,20 @@ def _examine(ns, result: dict, timeout: float, describe) -> dict:
     return result
 
 
-def run_once(command: list[str], init, settle: float, timeout: float) -> dict:
-    """One namespace: orphans, settle, count zombies, SIGTERM, time the exit. Never hangs."""
+def run_once(command: list[str], init, settle: float, timeout: float, live: list | None = None) -> dict:
+    """One namespace: orphans, settle, count zombies, SIGTERM, time the exit. Never hangs.
+
+    The namespace is appended to `live` as soon as it exists, so a caller that
+    is interrupted can still tear it down.
+    """
     from .testing.namespace import describe_process, run_in_namespace
 
     argv = [sys.executable, "-m", "pyinit.testing.orphan_maker", "-n", str(ORPHANS), "--"] + command
     result = {"exited_by_itself": False, "sigterm": "not sent", "seconds": None,
               "zombies": None, "zombie_processes": [], "status": None}
     with run_in_namespace(argv, init=init) as ns:
+        if live is not None:
+            live.append(ns)
         started = time.monotonic()
         deadline = started + settle
         while time.monotonic() < deadline and ns.returncode is None:
@@ -141,19 +147,26 @@ def audit(command: list[str], settle: float = 1.0, timeout: float = 5.0) -> dict
     modes = {"bare": None, "pyinit": "pyinit"}
     results: dict = {}
     errors: dict = {}
+    live: list = []
 
     def one(name: str, init) -> None:
         try:
-            results[name] = run_once(command, init, settle, timeout)
+            results[name] = run_once(command, init, settle, timeout, live)
         except Exception as error:  # noqa: BLE001 - reported, never a traceback
             errors[name] = f"{type(error).__name__}: {error}"
 
     threads = [threading.Thread(target=one, args=item, daemon=True) for item in modes.items()]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        # settle + timeout + the kill and teardown, with room: the runner bounds each step.
-        thread.join(settle + timeout + 30)
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            # settle + timeout + the kill and teardown, with room: the runner bounds each step.
+            thread.join(settle + timeout + 30)
+    finally:
+        # Interrupted (Ctrl-C, SIGTERM) or out of time: the namespaces live in
+        # sessions of their own, so nothing else would end them.
+        for ns in list(live):
+            ns.kill()
     for name in modes:
         if name not in results:
             raise RuntimeError(f"{name} run failed: {errors.get(name, 'did not finish in time')}")
@@ -208,6 +221,10 @@ def table(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _interrupted(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str]) -> int:
     """pyinit audit's entry point (cli.py dispatches here); returns the exit status."""
     try:
@@ -229,8 +246,14 @@ def main(argv: list[str]) -> int:
     if reason:
         sys.stderr.write(f"pyinit audit: cannot make a PID namespace here: {reason}\n")
         return EXIT_CANNOT_AUDIT
+    # SIGTERM and SIGHUP unwind like Ctrl-C, through audit()'s teardown.
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupted)
     try:
         report = audit(options["command"], options["settle"], options["timeout"])
+    except KeyboardInterrupt:
+        sys.stderr.write("pyinit audit: interrupted; namespaces torn down\n")
+        return 130
     except Exception as error:  # noqa: BLE001 - one line, never a traceback
         sys.stderr.write(f"pyinit audit: {error}\n")
         return EXIT_CANNOT_AUDIT

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -13,6 +14,8 @@ import psutil
 import pytest
 
 from pyinit.testing import pyinit_command
+
+from .waiting import poll
 
 PY = sys.executable
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -115,3 +118,25 @@ def test_help_explains_the_exit_statuses():
     result = audit("--help")
     assert result.returncode == 0 and result.stdout.startswith("Usage: pyinit audit")
     assert "0 no init needed, 1 needs an init" in result.stdout
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_audit_tears_both_namespaces_down(namespaces, signum):
+    marker = f"audit-marker-{uuid.uuid4().hex}"
+    command = [PY, "-c", f"import time; time.sleep(60)  # {marker}"]
+
+    def running():
+        """both runs of the command have started"""
+        return [p for p in psutil.process_iter(["cmdline"]) if marker in " ".join(p.info["cmdline"] or ())]
+
+    with subprocess.Popen(pyinit_command() + ["audit", "--settle", "30", "--", *command],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as audit_process:
+        try:
+            poll(lambda: len(running()) >= 2, timeout=20)
+            audit_process.send_signal(signum)
+            _, err = audit_process.communicate(timeout=60)
+        finally:
+            audit_process.kill()
+    assert audit_process.returncode == 130
+    assert err == "pyinit audit: interrupted; namespaces torn down\n"
+    assert running() == []
