@@ -28,7 +28,8 @@ import time
 
 EXIT_NO_INIT_NEEDED, EXIT_NEEDS_INIT, EXIT_USAGE, EXIT_CANNOT_AUDIT = 0, 1, 2, 3
 
-USAGE = "Usage: pyinit audit [--json] [--settle SECONDS] [--timeout SECONDS] [--] COMMAND [ARGS...]"
+USAGE = ("Usage: pyinit audit [--json] [--ready TEXT] [--settle SECONDS] [--timeout SECONDS] "
+         "[--] COMMAND [ARGS...]")
 
 HELP = f"""{USAGE}
 
@@ -38,6 +39,8 @@ orphans are re-parented to it, and its exit status in each case.
 
 Options:
   --json              one JSON object on stdout instead of the table
+  --ready TEXT        examine COMMAND as soon as it prints TEXT (stdout or stderr),
+                      at the latest after --settle seconds (then default 30)
   --settle SECONDS    how long COMMAND runs before it is examined (default 1)
   --timeout SECONDS   how long to wait for an exit after SIGTERM (default 5)
   -h, --help          show this help and exit
@@ -47,6 +50,7 @@ Exit status: 0 no init needed, 1 needs an init, 2 bad command line,
 """
 
 ORPHANS = 2
+ORPHAN_MAKER = "pyinit.testing.orphan_maker"
 MAX_SECONDS = 600.0
 
 
@@ -55,7 +59,7 @@ class _Usage(Exception):
 
 
 def parse(argv: list[str]) -> dict:
-    options = {"json": False, "settle": 1.0, "timeout": 5.0, "command": []}
+    options = {"json": False, "ready": None, "settle": None, "timeout": 5.0, "command": []}
     args = list(argv)
     while args:
         arg = args.pop(0)
@@ -67,6 +71,15 @@ def parse(argv: list[str]) -> dict:
             return options
         if arg == "--json":
             options["json"] = True
+        elif arg.split("=", 1)[0] == "--ready":
+            name, equals, value = arg.partition("=")
+            if not equals:
+                if not args:
+                    raise _Usage("option '--ready' requires an argument")
+                value = args.pop(0)
+            if not value:
+                raise _Usage("--ready: the text must not be empty")
+            options["ready"] = value
         elif arg.split("=", 1)[0] in ("--settle", "--timeout"):
             name, _, value = arg.partition("=")
             if not value:
@@ -87,6 +100,8 @@ def parse(argv: list[str]) -> dict:
             break
     if not options["command"]:
         raise _Usage("no command given")
+    if options["settle"] is None:
+        options["settle"] = 1.0 if options["ready"] is None else 30.0
     return options
 
 
@@ -116,7 +131,8 @@ def _examine(ns, result: dict, timeout: float, describe) -> dict:
     return result
 
 
-def run_once(command: list[str], init, settle: float, timeout: float, live: list | None = None) -> dict:
+def run_once(command: list[str], init, settle: float, timeout: float, live: list | None = None,
+             ready: str | None = None) -> dict:
     """One namespace: orphans, settle, count zombies, SIGTERM, time the exit. Never hangs.
 
     The namespace is appended to `live` as soon as it exists, so a caller that
@@ -124,16 +140,15 @@ def run_once(command: list[str], init, settle: float, timeout: float, live: list
     """
     from .testing.namespace import describe_process, run_in_namespace
 
-    argv = [sys.executable, "-m", "pyinit.testing.orphan_maker", "-n", str(ORPHANS), "--"] + command
-    result = {"exited_by_itself": False, "sigterm": "not sent", "seconds": None,
+    argv = [sys.executable, "-m", ORPHAN_MAKER, "-n", str(ORPHANS), "--"] + command
+    result = {"exited_by_itself": False, "ready": None, "sigterm": "not sent", "seconds": None,
               "zombies": None, "zombie_processes": [], "status": None}
     with run_in_namespace(argv, init=init) as ns:
         if live is not None:
             live.append(ns)
         started = time.monotonic()
-        deadline = started + settle
-        while time.monotonic() < deadline and ns.returncode is None:
-            time.sleep(0.02)
+        _settle(ns, started + settle, ready)
+        result["ready"] = None if ready is None else (ready in ns.stdout or ready in ns.stderr)
         if ns.returncode is not None:
             ns.wait(5)
             result.update(exited_by_itself=True, status=ns.returncode,
@@ -142,7 +157,33 @@ def run_once(command: list[str], init, settle: float, timeout: float, live: list
         return _examine(ns, result, timeout, describe_process)
 
 
-def audit(command: list[str], settle: float = 1.0, timeout: float = 5.0) -> dict:
+def _settle(ns, deadline: float, ready: str | None) -> None:
+    """Until `ready` is printed (or, without it, the deadline), then until the orphans are gone."""
+    while time.monotonic() < deadline and ns.returncode is None:
+        if ready is not None and (ready in ns.stdout or ready in ns.stderr):
+            break
+        time.sleep(0.02)
+    # The orphans live ORPHAN_SECONDS; on a loaded machine they may outlast the
+    # settle time, and counting zombies before they exit would find none.
+    orphans_deadline = time.monotonic() + 5
+    while time.monotonic() < orphans_deadline and ns.returncode is None and _orphans_running(ns):
+        time.sleep(0.02)
+
+
+def _orphans_running(ns) -> bool:
+    import psutil
+
+    for process in ns.processes():
+        try:
+            # Its argv, not the init's (whose argv holds it further on).
+            if process.status() != psutil.STATUS_ZOMBIE and process.cmdline()[1:3] == ["-m", ORPHAN_MAKER]:
+                return True
+        except psutil.Error:
+            pass  # gone, or a zombie, while we looked
+    return False
+
+
+def audit(command: list[str], settle: float = 1.0, timeout: float = 5.0, ready: str | None = None) -> dict:
     """Both runs (at the same time, each bounded) and the verdict, as one dict."""
     modes = {"bare": None, "pyinit": "pyinit"}
     results: dict = {}
@@ -151,7 +192,7 @@ def audit(command: list[str], settle: float = 1.0, timeout: float = 5.0) -> dict
 
     def one(name: str, init) -> None:
         try:
-            results[name] = run_once(command, init, settle, timeout, live)
+            results[name] = run_once(command, init, settle, timeout, live, ready)
         except Exception as error:  # noqa: BLE001 - reported, never a traceback
             errors[name] = f"{type(error).__name__}: {error}"
 
@@ -161,7 +202,7 @@ def audit(command: list[str], settle: float = 1.0, timeout: float = 5.0) -> dict
             thread.start()
         for thread in threads:
             # settle + timeout + the kill and teardown, with room: the runner bounds each step.
-            thread.join(settle + timeout + 30)
+            thread.join(settle + timeout + 40)
     finally:
         # Interrupted (Ctrl-C, SIGTERM) or out of time: the namespaces live in
         # sessions of their own, so nothing else would end them.
@@ -170,7 +211,7 @@ def audit(command: list[str], settle: float = 1.0, timeout: float = 5.0) -> dict
     for name in modes:
         if name not in results:
             raise RuntimeError(f"{name} run failed: {errors.get(name, 'did not finish in time')}")
-    report = {"command": command, "settle": settle, "timeout": timeout, **results}
+    report = {"command": command, "ready": ready, "settle": settle, "timeout": timeout, **results}
     report["needs_init"], report["verdict"] = verdict(results["bare"], results["pyinit"])
     return report
 
@@ -209,6 +250,8 @@ def table(report: dict) -> str:
         "zombies from orphans": lambda r: "n/a (already exited)" if r["zombies"] is None else str(r["zombies"]),
         "exit status": lambda r: _meaning(r["status"]),
     }
+    if report.get("ready") is not None:
+        cells = {f"printed {report['ready']!r}": lambda r: "yes" if r["ready"] else "no (settle ran out)", **cells}
     for label, cell in cells.items():
         rows.append((label, cell(report["bare"]), cell(report["pyinit"])))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
@@ -250,7 +293,7 @@ def main(argv: list[str]) -> int:
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _interrupted)
     try:
-        report = audit(options["command"], options["settle"], options["timeout"])
+        report = audit(options["command"], options["settle"], options["timeout"], options["ready"])
     except KeyboardInterrupt:
         sys.stderr.write("pyinit audit: interrupted; namespaces torn down\n")
         return 130

@@ -28,8 +28,9 @@ def audit(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.run(pyinit_command() + ["audit", *args], capture_output=True, text=True, timeout=timeout)
 
 
-def audit_json(command: list[str]) -> tuple[int, dict]:
-    result = audit("--json", *FAST, "--", *command)
+def audit_json(command: list[str], ready: str | None = None) -> tuple[int, dict]:
+    options = FAST if ready is None else ["--ready", ready, "--timeout", "2"]
+    result = audit("--json", *options, "--", *command)
     assert result.stderr == "", result.stderr
     return result.returncode, json.loads(result.stdout)
 
@@ -57,16 +58,16 @@ def test_json_report_has_both_runs_and_the_verdict(namespaces):
 
 
 def test_a_program_that_does_pid1s_jobs_needs_no_init(namespaces):
-    status, report = audit_json([PY, str(EXAMPLES / "reaping_pid1.py")])
+    status, report = audit_json([PY, str(EXAMPLES / "reaping_pid1.py")], ready="ready")
     assert status == 0 and report["needs_init"] is False
     for run in (report["bare"], report["pyinit"]):
-        assert (run["sigterm"], run["status"], run["zombies"]) == ("handled", 0, 0)
+        assert (run["ready"], run["sigterm"], run["status"], run["zombies"]) == (True, "handled", 0, 0)
     assert report["verdict"] == "no init needed: exits on SIGTERM and reaps orphans as PID 1"
 
 
 def test_a_program_with_a_sigterm_handler_still_leaves_zombies(namespaces):
     """nginx_like handles SIGTERM itself but never waits for orphans: the zombies are the reason."""
-    status, report = audit_json([PY, str(EXAMPLES / "nginx_like.py")])
+    status, report = audit_json([PY, str(EXAMPLES / "nginx_like.py")], ready="ready")
     assert status == 1
     assert report["bare"]["sigterm"] == "handled" and report["bare"]["zombies"] == 2
     assert report["pyinit"]["zombies"] == 0
@@ -75,9 +76,10 @@ def test_a_program_with_a_sigterm_handler_still_leaves_zombies(namespaces):
 
 def test_a_program_that_ignores_sigterm_everywhere_is_named_and_audit_does_not_hang(namespaces):
     marker = f"audit-marker-{uuid.uuid4().hex}"
-    code = f"import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)  # {marker}"
+    code = (f"import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); "
+            f"time.sleep(60)  # {marker}")
     started = time.monotonic()
-    status, report = audit_json([PY, "-c", code])
+    status, report = audit_json([PY, "-c", code], ready="ready")
     assert time.monotonic() - started < 40  # bounded: settle + timeout + teardown, generously
     assert status == 1
     assert report["bare"]["sigterm"] == report["pyinit"]["sigterm"] == "ignored"
@@ -105,6 +107,8 @@ def test_a_command_that_exits_by_itself_is_reported_as_such(namespaces, command,
         (["--settle=0", "true"], "pyinit audit: --settle: must be more than 0"),
         (["--timeout"], "pyinit audit: option '--timeout' requires an argument"),
         (["--bogus", "true"], "pyinit audit: unrecognized option '--bogus'"),
+        (["--ready=", "true"], "pyinit audit: --ready: the text must not be empty"),
+        (["--ready"], "pyinit audit: option '--ready' requires an argument"),
     ],
 )
 def test_bad_command_line_is_one_line_and_status_2(args, problem):
@@ -140,3 +144,10 @@ def test_interrupted_audit_tears_both_namespaces_down(namespaces, signum):
     assert audit_process.returncode == 130
     assert err == "pyinit audit: interrupted; namespaces torn down\n"
     assert running() == []
+
+
+def test_ready_text_not_printed_is_shown_and_settle_still_bounds_it(namespaces):
+    result = audit("--ready", "never printed", "--settle", "1", "--timeout", "2", "--", *SLEEP)
+    assert result.returncode == 1, result.stderr
+    row = next(line for line in result.stdout.splitlines() if line.startswith("printed 'never printed'"))
+    assert row.count("no (settle ran out)") == 2
