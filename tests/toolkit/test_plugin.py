@@ -77,7 +77,9 @@ def test_assert_no_leaks_names_each_leftover(pid1):
     """assert_no_leaks lists every process but PID 1 with its command line."""
     ns = pid1(["sh", "-c", "sleep 31 & echo started; exec sleep 30"])
     ns.wait_for_output("started")
-    poll(lambda: len(ns.processes()) == 3)
+    # Wait for the two commands themselves: right after the fork the child's
+    # command line is still sh's, until it has exec'd sleep.
+    poll(lambda: sorted(" ".join(p.cmdline()) for p in ns.processes()[1:]) == ["sleep 30", "sleep 31"])
     with pytest.raises(AssertionError) as failure:
         ns.assert_no_leaks()
     message = str(failure.value)
