@@ -23,7 +23,7 @@ class _State:
     """Everything the loop changes, in one place."""
 
     __slots__ = ("config", "is_pid1", "child", "pidfd", "group", "status", "waited",
-                 "deadline", "on_deadline", "ignore_once", "shutting_down")
+                 "deadline", "on_deadline", "ignore_once", "shutting_down", "group_lost")
 
     def __init__(self, config, is_pid1: bool) -> None:
         self.config, self.is_pid1 = config, is_pid1
@@ -32,6 +32,7 @@ class _State:
         self.deadline = self.on_deadline = None
         self.ignore_once = set()
         self.shutting_down = False
+        self.group_lost = False  # the child's group number may be a stranger's: never signal it
 
     def time_left(self):
         return None if self.deadline is None else self.deadline - time.monotonic()
@@ -196,6 +197,7 @@ def _children_exited(state: _State):
 def _after_main_exit(state: _State):
     """The main child is gone: end now, wait for the rest, or shut the rest down."""
     config = state.config
+    _group_is_ours(state)  # notice an emptied group as soon as its last member is reaped
     if not reaper.has_children():
         return state.status
     if state.shutting_down or config.wait_all:
@@ -276,7 +278,7 @@ def _forward(state: _State, signum: int, received=None) -> None:
     if received is not None and received != signum:
         what = f"{signals.name(received)} as {what}"
     try:
-        if state.group is not None:
+        if state.group is not None and _group_is_ours(state):
             posix.killpg(state.group, signum)
             where = f"group {state.group}"
         elif state.pidfd is not None:
@@ -322,6 +324,35 @@ def _kill_the_rest(state: _State) -> None:
 def _remaining_group(state: _State):
     # The child's group outlives the child while members remain, and its number
     # cannot be reused until then, so signalling it is safe (credentials(7)).
-    if state.child is not None and state.config.child_isolation != "inherit":
+    if state.child is not None and state.config.child_isolation != "inherit" and _group_is_ours(state):
         return state.child
     return None
+
+
+def _group_is_ours(state: _State) -> bool:
+    """Whether the child's group number still names the child's group, and nobody else's.
+
+    The number is the main child's pid. Unreaped (even as a zombie) the child holds
+    it. Once reaped, the kernel keeps the number only while a member remains; after
+    that it can go to a new process, which may lead a new group of that number
+    (credentials(7)). So an empty group, or a live process with the dead child's
+    pid, means the group is gone for good: stop signalling that number (the window
+    between this check and the signal is one syscall, with pids handed out in order).
+    """
+    if state.child is None or state.status is None or state.group_lost:
+        return not state.group_lost
+    if _exists(posix.kill, state.child) or not _exists(posix.killpg, state.child):
+        state.group_lost = True
+        log.log(DEBUG, "group_gone", f"process group {state.child} is empty or its number reused: "
+                "no longer signalled")
+    return not state.group_lost
+
+
+def _exists(kill, number: int) -> bool:
+    try:
+        kill(number, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # there, and not even ours to signal
+    return True
