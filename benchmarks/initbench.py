@@ -678,7 +678,7 @@ def summarize(raw: dict, ref: str) -> tuple[list[str], list[tuple[str, dict]]]:
     inits = [c for c in columns if c in INITS]
     for mode in MODES:
         section(f"start-up and exit, {MODE_TITLE[mode]} (`INIT true`; floors: `python3 ... -c pass`)")
-        for kind, unit in (("startup_ms", "wall"), ("startup_cpu_ms", "CPU (user+sys, all processes)")):
+        for kind, unit in (("startup_ms", "wall"), ("startup_cpu_ms", "CPU")):
             values = raw[kind][mode]
             over = {c: _diffs(values[c], values["none"], keep=True) for c in columns}
             rows.append((f"{unit} p50 / p90 (ms)",
@@ -807,8 +807,8 @@ def parse_args(argv):
     args.signal_rounds = 4 if quick else 20
     args.signal_rounds = min(args.signal_rounds, args.signals)
     args.orphans = [int(x) for x in (args.orphans or "2000,20000").split(",") if x]
-    args.reap_rounds = 2 if quick else 5
-    args.reap_rounds_big = 1 if quick else 3
+    args.reap_rounds = 2 if quick else 7
+    args.reap_rounds_big = 1 if quick else 5
     args.idle = args.idle if args.idle is not None else (3.0 if quick else 10.0)
     return args
 
