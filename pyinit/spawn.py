@@ -38,7 +38,7 @@ def spawn(config, original_mask: frozenset, inherited_ignores: frozenset, user=N
     else:
         env = _env_for_user(env, user)
     on_tty = config.child_isolation != "inherit" and posix.isatty(0)
-    if user is None and not on_tty and env is posix.environ:
+    if user is None and not on_tty and env is posix.environ and config.pdeathsig is None:
         try:
             return _posix_spawn(config, child_mask, to_default, env)
         except OSError as error:
@@ -75,6 +75,7 @@ def _fork_exec(config, child_mask, to_default, env, user, on_tty) -> int:
     # The error pipe is O_CLOEXEC (Python's default, PEP 446): a successful exec
     # closes it and the parent reads EOF; a failure writes "step:errno" first.
     read_end, write_end = posix.pipe()
+    parent = posix.getpid()
     pid = posix.fork()
     if pid == 0:  # in the child: never return into pyinit's code
         step = "exec"
@@ -85,6 +86,16 @@ def _fork_exec(config, child_mask, to_default, env, user, on_tty) -> int:
             if user is not None:
                 step = "user"
                 user.apply()
+            if config.pdeathsig is not None:
+                # Tie the child to pyinit as --pdeathsig ties pyinit to its parent: a
+                # SIGKILLed pyinit forwards nothing, so the kernel sends the signal
+                # (prctl(2); set after the user switch, which clears it; kept by exec).
+                step = "pdeathsig"
+                from . import _linux
+
+                _linux.set_pdeathsig(config.pdeathsig)
+                if posix.getppid() != parent:
+                    posix.kill(posix.getpid(), config.pdeathsig)  # pyinit died before prctl
             if config.rewrite_listen_pid and env.get(b"LISTEN_PID") == str(posix.getppid()).encode():
                 env[b"LISTEN_PID"] = str(posix.getpid()).encode()
             step = "exec"
