@@ -27,6 +27,8 @@ def spawn(config, original_mask: frozenset, inherited_ignores: frozenset, user=N
 
     `user` is a resolved privileges.User, or None.
     """
+    if not config.command[0]:
+        raise _spawn_error(config, ENOENT)  # as execvp(3); posix_spawnp raises ValueError
     child_mask = config.child_blocked
     to_default = signals.ALL - signals.UNCATCHABLE
     if not config.reset_inherited_signals:
@@ -173,17 +175,47 @@ def _execvp(file: str, argv: list, env) -> None:
 def _spawn_error(config, errno: int, step: str = "exec") -> SpawnError:
     reason = posix.strerror(errno)
     name = config.command[0] if config.command else ""
+    # One line whatever the name holds: a newline in it must not split the message.
+    name = "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
     if step == "user":
         return SpawnError(config.exit_not_executable, f"cannot run '{name}' as user {config.user}: {reason}")
     if step == "setsid":
         return SpawnError(config.exit_exec_other, f"cannot start '{name}' in its own process group: {reason}")
     if errno == ENOENT:
         status = config.exit_not_found
+        interpreter = _interpreter_of(config.command[0])
+        if interpreter is not None:  # the file is there: ENOENT was about its #! line
+            reason = f"bad interpreter {interpreter!r}: {reason}"
     elif errno in (EACCES, ENOEXEC):
         status = config.exit_not_executable
     else:
         status = config.exit_exec_other
     return SpawnError(status, f"cannot run '{name}': {reason}")
+
+
+def _interpreter_of(file: str):
+    """The #! interpreter named by `file` (found as execvp finds it), or None."""
+    if "/" in file:
+        candidates = [file]
+    else:
+        path = posix.environ.get(b"PATH", _DEFAULT_PATH.encode()).decode("utf-8", "surrogateescape")
+        candidates = [(directory or ".") + "/" + file for directory in path.split(":")]
+    for candidate in candidates:
+        try:
+            fd = posix.open(candidate, posix.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            head = posix.read(fd, 256)
+        except OSError:
+            return None  # a directory, or unreadable: not a script
+        finally:
+            posix.close(fd)
+        if not head.startswith(b"#!"):
+            return None
+        words = head[2:].split(b"\n", 1)[0].split()
+        return words[0].decode("utf-8", "backslashreplace") if words else ""
+    return None
 
 
 def _report(fd: int, step: str, errno: int) -> None:
