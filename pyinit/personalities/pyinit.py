@@ -204,6 +204,9 @@ def extras_from_environment(env, fields: dict) -> None:
 
 
 def usage_error(problem: str) -> EarlyExit:
+    # The problem stays on one line whatever was typed: getopt quotes an unknown
+    # option as given, and `--fo<newline>o` must not split the message.
+    problem = "".join(c if c.isprintable() else repr(c)[1:-1] for c in problem)
     return EarlyExit(EXIT_USAGE, f"pyinit: {problem}\n{USAGE}\nTry 'pyinit --help' for more information.\n")
 
 
