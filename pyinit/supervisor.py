@@ -49,7 +49,10 @@ def run(config) -> int:
         _set_up(state)
     except EarlyExit as error:
         log.log(ERROR, "setup_failed", error.message.rstrip("\n"))
-        return config.remap_exit.get(error.status, error.status)
+        status = config.remap_exit.get(error.status, error.status)
+        # As after any other ending, so -v tells the status here too (tini -vv does).
+        log.log(INFO, "exit", f"exiting with status {status}", status=status)
+        return status
     return _loop(state)
 
 
