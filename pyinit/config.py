@@ -67,6 +67,9 @@ DEFAULTS = {
     "user": None,
     # Signal the kernel sends us when our parent dies (PR_SET_PDEATHSIG).
     "pdeathsig": None,
+    # The child gets pdeathsig too when pyinit dies (a SIGKILLed pyinit forwards
+    # nothing); tini's -p sets it on tini alone.
+    "pdeathsig_child": True,
     # Exit statuses when the command cannot be started.
     "exit_not_found": EXIT_COMMAND_NOT_FOUND,
     "exit_not_executable": EXIT_CANNOT_EXECUTE,

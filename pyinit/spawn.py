@@ -40,7 +40,8 @@ def spawn(config, original_mask: frozenset, inherited_ignores: frozenset, user=N
     else:
         env = _env_for_user(env, user)
     on_tty = config.child_isolation != "inherit" and posix.isatty(0)
-    if user is None and not on_tty and env is posix.environ and config.pdeathsig is None:
+    child_pdeathsig = config.pdeathsig is not None and config.pdeathsig_child
+    if user is None and not on_tty and env is posix.environ and not child_pdeathsig:
         try:
             return _posix_spawn(config, child_mask, to_default, env)
         except OSError as error:
@@ -88,7 +89,7 @@ def _fork_exec(config, child_mask, to_default, env, user, on_tty) -> int:
             if user is not None:
                 step = "user"
                 user.apply()
-            if config.pdeathsig is not None:
+            if config.pdeathsig is not None and config.pdeathsig_child:
                 # Tie the child to pyinit as --pdeathsig ties pyinit to its parent: a
                 # SIGKILLed pyinit forwards nothing, so the kernel sends the signal
                 # (prctl(2); set after the user switch, which clears it; kept by exec).
