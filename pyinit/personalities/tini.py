@@ -91,6 +91,7 @@ def parse(argv, env) -> Config:
             if value not in PDEATHSIG_NAMES:
                 raise _option_error("-p", value, "expected a signal name such as SIGKILL")
             fields["pdeathsig"] = getattr(_signal, value)
+            fields["pdeathsig_child"] = False  # set_pdeathsig: on tini itself only
         elif key == "e":
             status = _anchor.strtol_whole(value)
             if status is None or not 0 <= status <= 255:
@@ -101,6 +102,8 @@ def parse(argv, env) -> Config:
                 _anchor.apply_shared(key, value, fields)
             except ValueError as error:
                 raise _usage_error(str(error)) from None
+            if key == "--pdeathsig":
+                fields["pdeathsig_child"] = True  # pyinit's own meaning
 
     permute = "POSIXLY_CORRECT" not in env
     command = _anchor.parse_in_order(argv, _SHORTS, _LONGS, permute, handle, _usage_error)

@@ -215,9 +215,11 @@ class _Run:
         self.scenario = scenario
         init = init_argv(scenario.init, implementation)
         argv = scenario.argv_for(init)
-        if scenario.ignore_in_parent:
-            names = " ".join(_signal_name(s)[3:] for s in scenario.ignore_in_parent)
-            argv = ["sh", "-c", f'trap "" {names}; exec "$@"', "sh"] + argv
+        # A shell that execs the rest keeps it PID 1: no core files from an init
+        # killed by a fault signal, and the SIG_IGNs the scenario wants inherited.
+        names = " ".join(_signal_name(s)[3:] for s in scenario.ignore_in_parent)
+        trap = f'trap "" {names}; ' if names else ""
+        argv = ["sh", "-c", f'ulimit -c 0 2>/dev/null; {trap}exec "$@"', "sh"] + argv
         self.report = None
         if not scenario.pid1:
             fd, self.report = tempfile.mkstemp(prefix="pyinit-diff-", suffix=".json")

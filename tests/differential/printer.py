@@ -6,7 +6,8 @@ Like pyinit.testing.signal_printer, with what a comparison between two inits
 needs on top:
 - the `ready` line says what the init set up before exec: whether the child
   leads its process group and session, its blocked and ignored masks (read
-  before it blocks anything itself), and whether LISTEN_PID names it;
+  before it blocks anything itself, as a program sees them), and whether
+  LISTEN_PID names it;
 - a child that gets SIGTERM or SIGINT prints it and then *holds* until the
   test sends RELEASE, and only then dies of it. A signal sent to the whole
   group reaches the grandchild too, and without the hold the init would exit,
@@ -38,6 +39,18 @@ def _say(text: str) -> None:
     os.write(1, (text + "\n").encode())
 
 
+def _visible(mask: str) -> str:
+    """A /proc signal set, cut to the signals a program can see and set.
+
+    32 and 33 are glibc's own (SIGCANCEL, SIGSETXID): sigaction(2) through libc
+    refuses them, and glibc before 2.38 leaves them SIG_IGN in a posix_spawn
+    child (pyinit's fast path), where no program can tell.
+    """
+    bits = int(mask, 16)
+    visible = sum(1 << (n - 1) for n in signal.valid_signals() if bits >> (n - 1) & 1)
+    return f"{visible:016x}"
+
+
 def _set_up_facts() -> str:
     """What the init gave us, as `key=value` words (read before we change anything)."""
     with open("/proc/self/status") as status:
@@ -48,8 +61,8 @@ def _set_up_facts() -> str:
         f"pid={pid}",
         f"group={'own' if os.getpgrp() == pid else 'other'}",
         f"session={'own' if os.getsid(0) == pid else 'other'}",
-        f"blocked={fields['SigBlk']}",
-        f"ignored={fields['SigIgn']}",
+        f"blocked={_visible(fields['SigBlk'])}",
+        f"ignored={_visible(fields['SigIgn'])}",
         f"listen_pid={'unset' if listen is None else ('self' if listen == str(pid) else 'other')}",
     ])
 

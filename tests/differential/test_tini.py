@@ -99,6 +99,10 @@ SCENARIOS = [
     case(id="no-w-orphan", printer=("--grandchild", "--orphan")),
     # Not PID 1: the warning, -s and TINI_SUBREAPER, who is left when the child exits.
     case(id="not-pid1-warns", pid1=False, signals=(S.SIGUSR1,)),
+    case(id="not-pid1-fault-kills-tini", options=("-s",), pid1=False, signals=(S.SIGSEGV,)),
+    known_difference(case(id="not-pid1-fault-kills-tini-and-its-buffered-info-lines", options=("-s", "-vv"),
+                          pid1=False, signals=(S.SIGILL,)),
+                     "tini's INFO lines wait in its stdout buffer and die with it; pyinit writes each at once"),
     case(id="not-pid1-s", options=("-s",), pid1=False, printer=("--grandchild", "--orphan")),
     case(id="not-pid1-TINI_SUBREAPER-empty", env=(("TINI_SUBREAPER", ""),), pid1=False,
          signals=(S.SIGHUP,)),
@@ -112,6 +116,8 @@ SCENARIOS = [
     # -p: parent-death signal, names only.
     case(id="p-SIGUSR1-parent-dies", options=("-s", "-p", "SIGUSR1"), pid1=False, via_parent=True,
          signals=(S.SIGHUP, PARENT_DIES, S.SIGUSR2)),
+    case(id="p-SIGKILL-parent-dies-tini-dies-child-lives-on", options=("-s", "-p", "SIGKILL"), pid1=False,
+         via_parent=True, signals=(PARENT_DIES,)),
     case(id="p-SIGKILL-accepted", options=("-p", "SIGKILL"), command=("sh", "-c", "exit 4")),
     *(case(id=f"p-bad-{bad}", options=("-p", bad), command=("true",)) for bad in ("9", "sigkill", "KILL", "SIGRTMIN")),
     # The child keeps the mask and the SIG_IGNs tini was started with.
