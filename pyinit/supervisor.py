@@ -276,32 +276,41 @@ def _deadline_passed(state: _State):
 
 
 def _forward(state: _State, signum: int, received=None) -> None:
-    """Send signum where signals go: the child's group, or the child alone."""
-    what = signals.name(signum)
-    if received is not None and received != signum:
-        what = f"{signals.name(received)} as {what}"
+    """Send signum where signals go: the child's group, or the child alone.
+
+    The signal goes out first and the words for the log are made after: this is
+    the path whose latency a user feels.
+    """
     try:
         if state.group is not None and _group_is_ours(state):
             posix.killpg(state.group, signum)
-            where = f"group {state.group}"
+            where = "group"
         elif state.pidfd is not None:
             signals.send_to_pidfd(state.pidfd, signum)
-            where = f"pid {state.child}"
+            where = "pid"
         elif state.status is None and state.child is not None:
             posix.kill(state.child, signum)
-            where = f"pid {state.child}"
+            where = "pid"
         else:
-            log.log(DEBUG, "not_forwarded", f"not forwarding {what}: the child has exited")
+            log.log(DEBUG, "not_forwarded", f"not forwarding {_what(signum, received)}: the child has exited")
             return
     except ProcessLookupError:
-        log.log(DEBUG, "not_forwarded", f"not forwarding {what}: nobody is left to receive it")
+        log.log(DEBUG, "not_forwarded", f"not forwarding {_what(signum, received)}: nobody is left to receive it")
         return
     except OSError as error:
-        log.log(WARN, "forward_failed", f"forwarding {what} failed: {error.strerror}")
+        log.log(WARN, "forward_failed", f"forwarding {_what(signum, received)} failed: {error.strerror}")
         return
     if log.enabled(INFO):
-        log.log(INFO, "forwarded", f"forwarded {what} to {where}", signal=signum, received=received,
-                target=where)
+        where = f"{where} {state.child}"
+        log.log(INFO, "forwarded", f"forwarded {_what(signum, received)} to {where}", signal=signum,
+                received=received, target=where)
+
+
+def _what(signum: int, received) -> str:
+    """SIGTERM, or SIGTERM as SIGQUIT when -r rewrote it."""
+    if received is not None and received != signum:
+        return f"{signals.name(received)} as {signals.name(signum)}"
+    return signals.name(signum)
 
 
 def _shut_down_the_rest(state: _State) -> None:
