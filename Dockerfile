@@ -7,10 +7,10 @@
 #   docker run --rm pyinit-demo your-command args...
 # Keep one pyinit wheel in dist/: pip refuses two versions of one package.
 #
-# BASE: any image with python3 and pip (python:*-slim, python:*-alpine, or a
+# BASE: any image with python3 and pip (python:*-alpine, python:*-slim, or a
 # distribution's python3 + pip). The container tests build this very file with
 # --build-arg BASE=<a local debootstrap image>.
-ARG BASE=python:3.12-slim
+ARG BASE=python:3.12-alpine
 FROM ${BASE}
 
 COPY dist/ /tmp/pyinit-wheels/
