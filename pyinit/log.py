@@ -65,6 +65,8 @@ def write(fd: int, text: str) -> None:
     """Write all of `text` to `fd`, giving up silently if the fd is unusable."""
     data = text.encode("utf-8", "backslashreplace")
     while data:
+        if not _writable(fd):
+            return  # a full pipe nobody reads: drop the line rather than block PID 1
         try:
             written = posix.write(fd, data)
         except InterruptedError:
@@ -72,3 +74,19 @@ def write(fd: int, text: str) -> None:
         except OSError:
             return  # closed, broken or full: drop the line, keep the init alive
         data = data[written:]
+
+
+def _writable(fd: int) -> bool:
+    """Whether write(fd) would not block: a blocking write to a full pipe waits for a
+    reader (pipe(7)), and a PID 1 waiting there reaps and forwards nothing. stderr is
+    shared with the child, so it cannot be made O_NONBLOCK; poll(2) asks instead. A
+    closed or broken fd reports ready, and write then fails with EBADF or EPIPE.
+    """
+    import select  # only once something is logged
+
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    try:
+        return bool(poller.poll(0))
+    except OSError:
+        return True  # let write report it
