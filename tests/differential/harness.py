@@ -128,13 +128,16 @@ def clean_environment(extra=()) -> dict:
 
 
 def init_argv(name: str, implementation: str) -> list:
-    """argv prefix: "anchor" (the real binary), "pyinit" (symlink) or "compat" (--compat)."""
+    """argv prefix: "anchor" (the real binary), "pyinit" (a symlink named `name`),
+    "compat" (pyinit --compat NAME) or "plain" (pyinit; PYINIT_COMPAT chooses)."""
     if implementation == "anchor":
         binary = anchor_binary(name)
         assert binary, f"{name} is not installed"
         return [binary]
     if implementation == "pyinit":
         return pyinit_command(name)
+    if implementation == "plain":
+        return pyinit_command()
     return pyinit_command() + ["--compat", name]
 
 
