@@ -270,7 +270,12 @@ class _Run:
         return self.seen(role).count(name)
 
     def exited(self) -> bool:
+        """The namespace is over (under a holder, that is after it has settled)."""
         return self.ns.returncode is not None
+
+    def init_gone(self) -> bool:
+        """The init itself has exited (a zombie until its parent reaps it)."""
+        return self.exited() or _state(self.init) in (None, "Z", "X")
 
     def host_pid(self, role: str) -> int | None:
         """The host's pid for a printer role, from the namespace pid it printed."""
@@ -317,16 +322,16 @@ def _drive(run: _Run) -> Observation:
     if _is_pause(scenario):
         _drive_pause(run)
     elif scenario.uses_printer and "--child-exits" not in scenario.printer:
-        _wait_until(lambda: "child" in run.ready() or run.exited(), STEP_SECONDS)
+        _wait_until(lambda: "child" in run.ready() or run.init_gone(), STEP_SECONDS)
         if "child" in run.ready() and run.init is not None:
             moved_to_root = _cwd(run.init) == "/"
             if "--orphan" in scenario.printer:
                 zombies = not _wait_until(lambda: not _zombies(run), STEP_SECONDS)
         for signum in scenario.signals:
-            if run.exited():
+            if run.init_gone():
                 break
             stopped_steps.append(_step(run, signum))
-        if not run.exited():
+        if not run.init_gone():
             _finish(run)
     hung = False
     try:
@@ -362,14 +367,14 @@ def _is_pause(scenario: Scenario) -> bool:
 
 def _drive_pause(run: _Run) -> None:
     """No child to sync with: wait until the init has taken each signal off its pending set."""
-    _wait_until(lambda: _waits_for_signals(run.init) or run.exited(), STEP_SECONDS)
+    _wait_until(lambda: _waits_for_signals(run.init) or run.init_gone(), STEP_SECONDS)
     for signum in run.scenario.signals:
-        if run.exited():
+        if run.init_gone():
             return
         _kill(run.init, signum)
         _wait_until(lambda s=signum: s not in _mask(run.init, "SigPnd") | _mask(run.init, "ShdPnd")
-                    or run.exited(), STEP_SECONDS)
-    if not _wait_until(run.exited, STEP_SECONDS):
+                    or run.init_gone(), STEP_SECONDS)
+    if not _wait_until(run.init_gone, STEP_SECONDS):
         _kill(run.init, signal.SIGKILL)
 
 
@@ -438,21 +443,19 @@ def _step(run: _Run, signum: int) -> bool:
         _wait_until(lambda: not run.stopped(run.init) and _init_settled(run), STEP_SECONDS)
     child = run.host_pid("child")
     if run.alive("child") and not run.stopped(child):
-        _wait_until(lambda: run.marks("child", "SIGRTMAX") >= run.marks_sent or run.exited()
+        _wait_until(lambda: run.marks("child", "SIGRTMAX") >= run.marks_sent or run.init_gone()
                     or not run.alive("child") or run.holding() or run.stopped(child), STEP_SECONDS)
     _sync_direct(run, "grandchild")
     if run.holding():
         _kill(child, RELEASE)
-        _wait_until(run.exited, EXIT_SECONDS)
+        _wait_until(run.init_gone, EXIT_SECONDS)
     return init_stopped
 
 
 def _init_settled(run: _Run) -> bool:
     """The init took the marker off its pending set and is asleep again, or stopped, or gone."""
-    if run.exited():
-        return True
     state = _state(run.init)
-    if state in (None, "T", "Z"):
+    if run.exited() or state in (None, "T", "Z", "X"):
         return True
     pending = _mask(run.init, "SigPnd") | _mask(run.init, "ShdPnd")
     return MARK not in pending and state == "S"
@@ -486,7 +489,7 @@ def _finish(run: _Run) -> None:
         _kill(child, RELEASE)
     else:
         _kill(child, EXIT)
-    _wait_until(run.exited, EXIT_SECONDS)
+    _wait_until(run.init_gone, EXIT_SECONDS)
 
 
 def _cwd(pid: int) -> str | None:
