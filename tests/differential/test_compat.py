@@ -58,3 +58,26 @@ def test_pyinit_compat_variable_gives_the_same_personality(name: str) -> None:
     by_variable = observe(Scenario(**{**scenario.__dict__, "env": scenario.env + (("PYINIT_COMPAT", name),)}),
                           "plain")
     assert by_name == by_variable, f"{scenario}:\n  " + "\n  ".join(by_name.differences(by_variable))
+
+
+@pytest.mark.parametrize("name", ANCHORS)
+def test_pyinit_long_options_work_under_every_personality(name: str) -> None:
+    """`tini --grace 2 --wait-all -- app` should keep pyinit's meaning where the anchor has no such option."""
+    from pyinit import personalities
+
+    config = personalities.parse(name, ["--grace", "2", "--wait-all", "--log-format=json", "--", "app"], {})
+    assert (config.grace, config.wait_all, config.log_style, config.command) == (2.0, True, "json", ("app",))
+    from_env = personalities.parse(name, ["app"], {"PYINIT_GRACE": "3", "PYINIT_WAIT_ALL": "1"})
+    assert (from_env.grace, from_env.wait_all) == (3.0, True)
+    overridden = personalities.parse(name, ["--grace", "1", "app"], {"PYINIT_GRACE": "3"})
+    assert overridden.grace == 1.0  # the command line wins
+
+
+def test_dumb_init_rewrite_keeps_dumb_inits_meaning_and_prefixes() -> None:
+    """dumb-init's own --rewrite (and --re, --r) should win over pyinit's --rewrite and --remap-exit."""
+    from pyinit import personalities
+
+    for spelling in (["--rewrite", "15:10"], ["--re=15:10"], ["--r", "15:10"]):
+        config = personalities.parse("dumb-init", spelling + ["app"], {})
+        assert config.rewrite[signal.SIGTERM] == signal.SIGUSR1, spelling
+    assert personalities.parse("dumb-init", ["--remap-exit", "3", "app"], {}).remap_exit == {3: 0}
