@@ -19,3 +19,11 @@ def unshare_prefix(mount_proc: bool = True) -> list[str]:
         prefix += ["--user", "--map-root-user"]
     prefix += ["--pid", "--fork"]
     return prefix + (["--mount-proc"] if mount_proc else ["--mount"])
+
+
+def readme_section(heading: str) -> str:
+    """The text of README.md's `## heading` section, up to the next `## ` heading."""
+    text = (ROOT / "README.md").read_text()
+    start = text.index(f"\n## {heading}")
+    end = text.find("\n## ", start + 1)
+    return text[start:] if end < 0 else text[start:end]

@@ -80,20 +80,14 @@ def test_signal_reaches_child_and_its_grandchild_in_the_group(signum):
         assert ns.wait(10) == 0
 
 
-@pytest.mark.parametrize("flag", ["-c", "--single-child"])
-def test_single_child_sends_signals_to_the_child_only(pyinit, flag):
-    with run_in_namespace(PRINTER + ["--grandchild", "--exit-on", "SIGUSR2"], init=pyinit + [flag, "--"]) as ns:
-        _wait_for_line(ns, "ready child 2 2")
-        ns.send_signal(signal.SIGUSR1)
-        _wait_for_line(ns, "child SIGUSR1")
-        ns.send_signal(signal.SIGUSR2)
-        assert ns.wait(10) == 0
-    assert "grandchild SIGUSR1" not in ns.stdout
-
-
-def test_single_child_from_environment(pyinit):
-    env = {"PYINIT_SINGLE_CHILD": "1", "PATH": "/usr/bin:/bin"}
-    with run_in_namespace(PRINTER + ["--grandchild", "--exit-on", "SIGUSR2"], env=env) as ns:
+@pytest.mark.parametrize("options, env", [
+    (["-c"], None),
+    (["--single-child"], None),
+    ([], {"PYINIT_SINGLE_CHILD": "1", "PATH": "/usr/bin:/bin"}),
+], ids=["-c", "--single-child", "PYINIT_SINGLE_CHILD"])
+def test_single_child_sends_signals_to_the_child_only(pyinit, options, env):
+    with run_in_namespace(PRINTER + ["--grandchild", "--exit-on", "SIGUSR2"], init=pyinit + options + ["--"],
+                          env=env) as ns:
         _wait_for_line(ns, "ready child 2 2")
         ns.send_signal(signal.SIGUSR1)
         _wait_for_line(ns, "child SIGUSR1")

@@ -550,7 +550,7 @@ REALTIME = (signal.SIGRTMIN, signal.SIGRTMIN + 1, signal.SIGRTMIN + 11, SCENARIO
 
 
 def known_difference(param, reason: str):
-    """A scenario where pyinit differs on purpose, as docs/migrating.md lists.
+    """A scenario where pyinit differs on purpose, as the README's migration section lists.
 
     The comparison stays exactly as strict; the scenario is expected to fail
     it (xfail, strict: it turns red the day the two agree, to update the docs).

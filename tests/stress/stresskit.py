@@ -1,6 +1,6 @@
 """What the stress tests share: the figures they assert, and how they look at pyinit from outside.
 
-FIGURES are the numbers docs/reliability.md quotes; test_figures_are_documented
+FIGURES are the numbers the README's Reliability section quotes; test_figures_are_documented
 keeps the two in step, so the README never claims more (or less) than the
 suite checks. Everything here reads /proc as the host sees it: pyinit's memory,
 open fds and pending signals, measured without touching it.
@@ -21,7 +21,7 @@ from pathlib import Path
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 PY = sys.executable
 
-# The figures: each is asserted by a test named after it, and quoted by docs/reliability.md.
+# The figures: each is asserted by a test named after it, and quoted by the README's Reliability section.
 FIGURES = {
     "orphans": 20_000,  # orphan storm: double-forked orphans, in bursts, while signals arrive
     "orphan_burst": 250,  # orphans alive at once, at most, per burst

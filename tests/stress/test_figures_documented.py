@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from tests.helpers import readme_section
 from tests.stress.stresskit import FIGURES
 
 pytestmark = pytest.mark.stress
 
-SECTION = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
-
-# How docs/reliability.md says each figure; the number comes from FIGURES.
+# How the README's Reliability section says each figure; the number comes from FIGURES.
 PHRASES = {
     "orphans": "{:,} orphans",
     "orphan_burst": "bursts of {:,}",
@@ -26,8 +23,8 @@ PHRASES = {
 
 
 def test_reliability_section_quotes_every_figure_the_suite_asserts():
-    text = SECTION.read_text()
+    text = readme_section("Reliability")
     assert set(PHRASES) == set(FIGURES)
     missing = [PHRASES[name].format(value) for name, value in FIGURES.items()
                if PHRASES[name].format(value) not in text]
-    assert not missing, f"docs/reliability.md does not say: {missing}"
+    assert not missing, f"the README's Reliability section does not say: {missing}"

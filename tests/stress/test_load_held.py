@@ -1,7 +1,7 @@
 """Load held: orphan storms, signal storms, queued signals, and a long soak, with pyinit as PID 1.
 
 Each test measures pyinit from outside (/proc as the host sees it) before and
-after the load, and asserts the figures docs/reliability.md quotes (FIGURES).
+after the load, and asserts the figures the README's Reliability section quotes (FIGURES).
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import pytest
 
 from pyinit.testing import run_in_namespace
 from pyinit.testing.strategies import tree_command
+from tests.helpers import readme_section
 
 from .waiting import poll
 
@@ -184,10 +185,10 @@ def test_plugin_works_in_a_project_that_is_not_pyinit(namespaces, tmp_path, how,
 
 
 def test_readme_example_runs_as_written(namespaces, tmp_path):
-    """docs/testing.md's example test, copied into a project of its own, passes."""
-    text = (ROOT / "docs" / "testing.md").read_text()
+    """The README's example test, copied into a project of its own, passes."""
+    text = readme_section("Testing PID-1 behaviour: the pytest plugin")
     blocks = re.findall(r"```python\n(.*?)```", text, re.S)
-    assert blocks, "docs/testing.md has no python example"
+    assert blocks, "the README's testing section has no python example"
     (tmp_path / "test_readme_example.py").write_text(textwrap.dedent(blocks[0]))
     result = _run_pytest(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
