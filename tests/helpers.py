@@ -27,3 +27,17 @@ def readme_section(heading: str) -> str:
     start = text.index(f"\n## {heading}")
     end = text.find("\n## ", start + 1)
     return text[start:] if end < 0 else text[start:end]
+
+
+def wait_until(predicate, timeout: float = 10.0, what: str = "", interval: float = 0.01):
+    """Poll predicate() until it returns something true (and return that): a deadline, not a sleep."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate.__doc__ or predicate}")
+        time.sleep(interval)

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pyinit.testing import run_in_namespace
-from tests.helpers import EXAMPLES, PRINTER, PY, unshare_prefix
+from tests.helpers import EXAMPLES, PRINTER, PY, unshare_prefix, wait_until
 
 pytestmark = pytest.mark.usefixtures("namespaces")
 
@@ -115,29 +115,17 @@ def test_sh_with_background_job_stops_as_a_whole_on_sigterm():
         ns.assert_no_leaks() if ns.returncode is None else None
 
 
-ORPHANS = """
-import os, sys
-n = int(sys.argv[1])
-for _ in range(n):
-    middle = os.fork()
-    if middle == 0:
-        if os.fork() == 0:
-            os._exit(0)
-        os._exit(0)
-    os.waitpid(middle, 0)
-print("done", flush=True)
-sys.stdin.read()  # wait here until the test is finished looking
-"""
+# 2,000 double-forked workers, each orphaned at once and exiting 0.2 s later; then the
+# child waits on stdin, so the test looks while pyinit is still running.
+ORPHANS = [PY, "-m", "pyinit.testing.orphan_maker", "-n", "2000", "--", "sh", "-c", "echo done; exec cat"]
 
 
 def test_orphan_burst_leaves_no_zombie(pyinit):
-    with run_in_namespace([PY, "-c", ORPHANS, "2000"], stdin=-1) as ns:
+    with run_in_namespace(ORPHANS, stdin=-1) as ns:
         ns.wait_for_output("done", timeout=60)
-        deadline = time.monotonic() + 20
-        while ns.zombies() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        # Every orphan exits and is reaped: what is left is pyinit and the waiting cat.
+        wait_until(lambda: len(ns.processes()) == 2, 30, "the 2,000 orphans to exit and be reaped")
         ns.assert_no_zombies()
-        assert len(ns.processes()) == 2  # pyinit and the waiting child, nothing else
         ns.send_signal(signal.SIGTERM)
         assert ns.wait(10) == 143
 

@@ -18,6 +18,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.helpers import wait_until  # noqa: F401 - re-exported for the stress tests
+
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 PY = sys.executable
 
@@ -80,18 +82,6 @@ def pending(pid: int, signums) -> bool:
 def children_of(pid: int) -> list[int]:
     with open(f"/proc/{pid}/task/{pid}/children") as children:
         return [int(word) for word in children.read().split()]
-
-
-def wait_until(predicate, timeout: float, what: str, interval: float = 0.01):
-    """Poll predicate() until truthy; fail with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 def assert_no_traceback(*outputs: str) -> None:
