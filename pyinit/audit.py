@@ -132,11 +132,12 @@ def _examine(ns, result: dict, timeout: float, describe) -> dict:
 
 
 def run_once(command: list[str], init, settle: float, timeout: float, live: list | None = None,
-             ready: str | None = None) -> dict:
+             ready: str | None = None, stopping: threading.Event | None = None) -> dict:
     """One namespace: orphans, settle, count zombies, SIGTERM, time the exit. Never hangs.
 
     The namespace is appended to `live` as soon as it exists, so a caller that
-    is interrupted can still tear it down.
+    is interrupted can still tear it down; one that exists only after the caller
+    set `stopping` (it was still starting) is torn down here at once.
     """
     from .testing.namespace import describe_process, run_in_namespace
 
@@ -146,6 +147,9 @@ def run_once(command: list[str], init, settle: float, timeout: float, live: list
     with run_in_namespace(argv, init=init) as ns:
         if live is not None:
             live.append(ns)
+        if stopping is not None and stopping.is_set():
+            ns.kill()
+            raise RuntimeError("interrupted while starting")
         started = time.monotonic()
         _settle(ns, started + settle, ready)
         result["ready"] = None if ready is None else (ready in ns.stdout or ready in ns.stderr)
@@ -183,16 +187,27 @@ def _orphans_running(ns) -> bool:
     return False
 
 
+def _kill_all(live: list) -> None:
+    """Tear every namespace down; a run's own thread may be ending the same one right now,
+    and an error from that race must not replace the KeyboardInterrupt being handled."""
+    for ns in list(live):
+        try:
+            ns.kill()
+        except Exception:  # noqa: BLE001 - e.g. EBADF on a pidfd the other thread just closed
+            pass
+
+
 def audit(command: list[str], settle: float = 1.0, timeout: float = 5.0, ready: str | None = None) -> dict:
     """Both runs (at the same time, each bounded) and the verdict, as one dict."""
     modes = {"bare": None, "pyinit": "pyinit"}
     results: dict = {}
     errors: dict = {}
     live: list = []
+    stopping = threading.Event()
 
     def one(name: str, init) -> None:
         try:
-            results[name] = run_once(command, init, settle, timeout, live, ready)
+            results[name] = run_once(command, init, settle, timeout, live, ready, stopping)
         except Exception as error:  # noqa: BLE001 - reported, never a traceback
             errors[name] = f"{type(error).__name__}: {error}"
 
@@ -205,9 +220,13 @@ def audit(command: list[str], settle: float = 1.0, timeout: float = 5.0, ready: 
             thread.join(settle + timeout + 40)
     finally:
         # Interrupted (Ctrl-C, SIGTERM) or out of time: the namespaces live in
-        # sessions of their own, so nothing else would end them.
-        for ns in list(live):
-            ns.kill()
+        # sessions of their own, so nothing else would end them. A run still
+        # starting its namespace sees `stopping` and ends it itself: wait for that.
+        stopping.set()
+        _kill_all(live)
+        for thread in threads:
+            thread.join(20)
+        _kill_all(live)
     for name in modes:
         if name not in results:
             raise RuntimeError(f"{name} run failed: {errors.get(name, 'did not finish in time')}")

@@ -120,6 +120,7 @@ class NamespaceProcess:
         for reader in self._readers:
             reader.start()
         self._pidfd = None
+        self._pidfd_lock = threading.Lock()
         self.pid = self._find_pid1()
 
     # -- the namespace's PID 1 ---------------------------------------------------
@@ -160,15 +161,16 @@ class NamespaceProcess:
         return None
 
     def _signal_pid1(self, signum: int) -> None:
-        if self.pid <= 0 or self._popen.poll() is not None:
-            return  # exited and reaped: the pid may belong to someone else now
-        try:
-            if self._pidfd is not None:
-                signal.pidfd_send_signal(self._pidfd, signum)
-            else:
-                os.kill(self.pid, signum)
-        except ProcessLookupError:
-            pass
+        with self._pidfd_lock:
+            if self.pid <= 0 or self._popen.poll() is not None:
+                return  # exited and reaped: the pid may belong to someone else now
+            try:
+                if self._pidfd is not None:
+                    signal.pidfd_send_signal(self._pidfd, signum)
+                else:
+                    os.kill(self.pid, signum)
+            except ProcessLookupError:
+                pass
 
     def send_signal(self, signum: int) -> None:
         """Send signum to the namespace's PID 1 (no-op once it has exited)."""
@@ -223,9 +225,12 @@ class NamespaceProcess:
         self._close_pidfd()
 
     def _close_pidfd(self) -> None:
-        if self._pidfd is not None and self._popen.poll() is not None:
-            os.close(self._pidfd)
-            self._pidfd = None
+        # Under the lock, as _signal_pid1 uses it: two threads tearing the same
+        # namespace down must not signal through a closed (or reused) fd number.
+        with self._pidfd_lock:
+            if self._pidfd is not None and self._popen.poll() is not None:
+                os.close(self._pidfd)
+                self._pidfd = None
 
     def __enter__(self) -> NamespaceProcess:
         return self
