@@ -6,20 +6,16 @@ dlopen(NULL) finds prctl in glibc and musl alike.
 """
 
 import _ctypes
+import posix
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
-PR_GET_CHILD_SUBREAPER = 37
 _RTLD_NOW = 2
 
 
 class _CFunction(_ctypes.CFuncPtr):
     # int-returning, int-taking C function that records errno for get_errno().
     _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_USE_ERRNO
-
-
-class _c_int(_ctypes._SimpleCData):
-    _type_ = "i"
 
 
 _prctl = _CFunction(_ctypes.dlsym(_ctypes.dlopen(None, _RTLD_NOW), "prctl"))
@@ -29,8 +25,6 @@ def prctl(option: int, arg: int = 0) -> int:
     """Call prctl(option, arg, 0, 0, 0); raise OSError with errno on failure."""
     result = _prctl(option, arg, 0, 0, 0)
     if result == -1:
-        import posix
-
         errno = _ctypes.get_errno()
         raise OSError(errno, posix.strerror(errno))
     return result
@@ -39,14 +33,6 @@ def prctl(option: int, arg: int = 0) -> int:
 def set_child_subreaper() -> None:
     """Orphaned descendants are reparented to us, not to the real init (prctl(2))."""
     prctl(PR_SET_CHILD_SUBREAPER, 1)
-
-
-def is_child_subreaper() -> bool:
-    # PR_GET_CHILD_SUBREAPER writes to an int pointer; the plain int call cannot
-    # pass one, so read the flag from an int buffer.
-    flag = _c_int()
-    result = _prctl(PR_GET_CHILD_SUBREAPER, _ctypes.byref(flag), 0, 0, 0)
-    return result == 0 and flag.value != 0
 
 
 def set_pdeathsig(signum: int) -> None:

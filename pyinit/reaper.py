@@ -3,6 +3,7 @@
 import posix
 
 from .config import EXIT_SIGNAL_BASE
+from .signals import name as signal_name
 
 # waitid(2) without WNOWAIT reaps; WNOHANG returns None when children remain
 # but none has exited. WSTOPPED/WCONTINUED are not asked for: a stopped child
@@ -49,6 +50,4 @@ def describe(info) -> str:
     """'exit 3' or 'killed by SIGTERM', for logs."""
     if info.si_code == posix.CLD_EXITED:
         return f"exit {info.si_status}"
-    from .signals import name
-
-    return f"killed by {name(info.si_status)}"
+    return f"killed by {signal_name(info.si_status)}"

@@ -163,9 +163,6 @@ def send_to_pidfd(pidfd: int, signum: int) -> None:
     _signal.pidfd_send_signal(pidfd, signum)
 
 
-HAS_PIDFD_SEND = hasattr(_signal, "pidfd_send_signal")
-
-
 def reset(signum: int) -> None:
     """Give `signum` its default action back (in the child, before exec)."""
     _signal.signal(signum, _signal.SIG_DFL)

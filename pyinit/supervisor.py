@@ -10,7 +10,7 @@ import posix
 import time
 
 from . import log, reaper, signals, tree
-from .config import EXIT_CANNOT_EXECUTE, EXIT_INTERNAL, EarlyExit
+from .config import EXIT_CANNOT_EXECUTE, EXIT_INTERNAL, EXIT_OK, EarlyExit
 from .log import DEBUG, ERROR, INFO, TRACE, WARN
 
 # After SIGKILL, how long to wait for the killed to be reaped before leaving
@@ -180,7 +180,8 @@ def _children_exited(state: _State):
     config = state.config
     for pid, info in reaper.reap_zombies():
         if pid == state.child and state.status is None:
-            state.status = config.remap_exit.get(reaper.exit_status(info), reaper.exit_status(info))
+            status = reaper.exit_status(info)
+            state.status = config.remap_exit.get(status, status)
             if state.pidfd is not None:
                 posix.close(state.pidfd)
                 state.pidfd = None
@@ -244,7 +245,7 @@ def _signal_without_child(state: _State, signum: int):
         if signum not in (signals.SIGTERM, signals.SIGINT):
             log.log(DEBUG, "ignored", f"ignoring {signals.name(signum)} in pause mode")
             return None
-        state.status = 0
+        state.status = EXIT_OK
         return _after_main_exit(state)
     if signum in signals.TERMINATING:  # --wait-all, and we are asked to stop
         if state.config.grace is None:
