@@ -71,6 +71,13 @@ def write(fd: int, text: str) -> None:
             written = posix.write(fd, data)
         except InterruptedError:
             continue
+        except BrokenPipeError:
+            # Blocked, the SIGPIPE this raised waits for the loop, which would
+            # forward it and kill the child: take it back now.
+            from .signals import discard_own_sigpipe
+
+            discard_own_sigpipe()
+            return
         except OSError:
             return  # closed, broken or full: drop the line, keep the init alive
         data = data[written:]
