@@ -3,8 +3,12 @@
 import posix
 import sys
 
-from . import log, personalities, signals
-from .config import EarlyExit
+from . import log, signals
+from .config import Config, EarlyExit
+
+# Names that make pyinit one of its anchors when it is invoked under them (see
+# personalities.MODULES, which this must match; a test checks that it does).
+_ANCHOR_NAMES = ("tini", "dumb-init", "catatonit")
 
 
 def main(argv=None) -> int:
@@ -18,16 +22,41 @@ def main(argv=None) -> int:
     # handler for it), and a KeyboardInterrupt would end the container. Blocked, it
     # waits in the kernel and is forwarded once the child runs.
     signals.block(signals.catchable_set(forward_faults=False))
-    env = _environment()
     try:
-        name, rest = personalities.choose(args[0] if args else "pyinit", args[1:], env)
-        config = personalities.parse(name, rest, env)
+        config = _plain_command(args, posix.environ) or _parse(args)
     except EarlyExit as early:
         log.write(1 if early.stream == "stdout" else 2, early.message)
         return _finish(early.status, argv)
     from .supervisor import run
 
     return _finish(run(config), argv)
+
+
+def _plain_command(args: list, environ):
+    """The Config of `pyinit COMMAND ...` or `pyinit -- COMMAND ...`; None for anything else.
+
+    The ENTRYPOINT form, with no option and no PYINIT_* variable, changes no
+    default: it needs no parser, and not importing one (the personalities
+    package and the getopt emulation) saves start-up a PID 1 pays every time.
+    """
+    if args and args[0].rsplit("/", 1)[-1] in _ANCHOR_NAMES:
+        return None
+    if any(key.startswith(b"PYINIT_") for key in environ):
+        return None
+    argv = args[1:]
+    command = argv[1:] if argv[:1] == ["--"] else argv
+    if command and (command is not argv or not argv[0].startswith("-")):
+        return Config(command=tuple(command))
+    return None
+
+
+def _parse(args: list):
+    """Anything else: the personality's own parser (options, --compat, PYINIT_*)."""
+    from . import personalities
+
+    env = _environment()
+    name, rest = personalities.choose(args[0] if args else "pyinit", args[1:], env)
+    return personalities.parse(name, rest, env)
 
 
 def _environment() -> dict:

@@ -52,26 +52,34 @@ TERMINATING = frozenset({SIGTERM, SIGINT, SIGQUIT, SIGHUP})
 # Python itself sets these to SIG_IGN at start-up; a child must not inherit that.
 PYTHON_IGNORES = frozenset({SIGPIPE, SIGXFSZ})
 
-# Every name _signal knows (aliases such as SIGIOT and SIGPOLL included) to its number;
-# the first name for a number is its canonical one.
-_BY_NAME = {
-    attr: getattr(_signal, attr)
-    for attr in dir(_signal)
-    if attr.startswith("SIG") and not attr.startswith("SIG_") and attr not in ("SIGRTMIN", "SIGRTMAX")
-}
-_NAMES = {}
-for _attr in sorted(_BY_NAME):
-    _NAMES.setdefault(_BY_NAME[_attr], _attr)
-_NAMES[_signal.SIGABRT] = "SIGABRT"  # not SIGIOT
-_NAMES[_signal.SIGIO] = "SIGIO"  # not SIGPOLL
-_NAMES[_signal.SIGCHLD] = "SIGCHLD"  # not SIGCLD
-del _attr
+_by_name = _names = None  # built on first use: only logs and option parsing need names
+
+
+def _tables() -> tuple:
+    """({name: number} for every name _signal knows, aliases such as SIGIOT included;
+    {number: its canonical name}, the first name in order but for three aliases)."""
+    global _by_name, _names
+    if _by_name is None:
+        by_name = {
+            attr: getattr(_signal, attr)
+            for attr in dir(_signal)
+            if attr.startswith("SIG") and not attr.startswith("SIG_") and attr not in ("SIGRTMIN", "SIGRTMAX")
+        }
+        names = {}
+        for attr in sorted(by_name):
+            names.setdefault(by_name[attr], attr)
+        names[_signal.SIGABRT] = "SIGABRT"  # not SIGIOT
+        names[_signal.SIGIO] = "SIGIO"  # not SIGPOLL
+        names[_signal.SIGCHLD] = "SIGCHLD"  # not SIGCLD
+        _by_name, _names = by_name, names
+    return _by_name, _names
 
 
 def name(signum: int) -> str:
     """SIGTERM, SIGRTMIN+3: the name a user would type."""
-    if signum in _NAMES:
-        return _NAMES[signum]
+    names = _tables()[1]
+    if signum in names:
+        return names[signum]
     if SIGRTMIN <= signum <= SIGRTMAX:
         offset = signum - SIGRTMIN
         return "SIGRTMIN" if offset == 0 else f"SIGRTMIN+{offset}"
@@ -91,8 +99,9 @@ def parse(text: str, allow_zero: bool = False) -> int:
         raise ValueError(f"no such signal: {text!r}")
     if not spec.startswith("SIG"):
         spec = "SIG" + spec
-    if spec in _BY_NAME:
-        return _BY_NAME[spec]
+    by_name = _tables()[0]
+    if spec in by_name:
+        return by_name[spec]
     for base_name, base in (("SIGRTMIN", SIGRTMIN), ("SIGRTMAX", SIGRTMAX)):
         if spec.startswith(base_name):
             rest = spec[len(base_name):]

@@ -4,7 +4,7 @@ Each personality is a module with parse(argv, env) -> Config and nothing else:
 they differ only in how they fill Config and in their usage texts and statuses.
 """
 
-from ..config import EXIT_USAGE, Config, EarlyExit
+from ..config import EXIT_USAGE, EarlyExit
 
 # Personality name: module that parses its command line.
 MODULES = {"pyinit": "pyinit", "tini": "tini", "dumb-init": "dumb_init", "catatonit": "catatonit"}
@@ -33,12 +33,5 @@ def choose(argv0: str, argv: list, env) -> tuple:
 
 def parse(name: str, argv: list, env):
     """The Config for `name`'s command line; raises EarlyExit for help, version, errors."""
-    if name == "pyinit" and not any(key.startswith("PYINIT_") for key in env):
-        # `pyinit COMMAND ...` or `pyinit -- COMMAND ...` (the ENTRYPOINT form) with no
-        # option and no PYINIT_* variable: the parser would change no default, so skip
-        # importing it (about 0.5 ms of start-up: personalities.pyinit and _getopt).
-        command = argv[1:] if argv[:1] == ["--"] else argv
-        if command and (command is not argv or not argv[0].startswith("-")):
-            return Config(command=tuple(command))
     module = __import__(f"{__name__}.{MODULES[name]}", fromlist=["parse"])
     return module.parse(argv, env)

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pyinit import personalities
+from pyinit import cli, personalities
 from pyinit.config import Config, EarlyExit
 from pyinit.personalities import pyinit as pyinit_personality
 from pyinit.testing import pyinit_command
@@ -104,16 +104,32 @@ def test_fuzzed_command_line_starts_a_command_or_exits_2_with_one_line(argv, env
 @FUZZ
 @given(argv=st.lists(arguments, max_size=8), env=environments)
 def test_fast_path_and_full_parser_agree(argv, env):
-    """`pyinit COMMAND` skips the option parser; both must give the same answer on every input."""
-    env = {key: value for key, value in env.items() if key != "PYINIT_COMPAT"}
-    def run(parse):
-        try:
-            return parse()
-        except EarlyExit as early:
-            return (early.status, early.message, early.stream)
-    fast = run(lambda: personalities.parse("pyinit", argv, env))
-    full = run(lambda: pyinit_personality.parse(argv, env))
-    assert fast == full
+    """`pyinit COMMAND` skips the option parser; whenever it does, both must give the same Config."""
+    environ = {key.encode(): value.encode("utf-8", "surrogateescape") for key, value in env.items()}
+    fast = cli._plain_command(["pyinit"] + argv, environ)
+    if fast is None:
+        return  # not the plain form: the parser answers it
+    assert fast == pyinit_personality.parse(argv, env)
+
+
+@pytest.mark.parametrize("argv", [["app", "-v"], ["--", "app"], ["--", "-v", "x"]])
+def test_plain_command_skips_the_parser(argv):
+    """The ENTRYPOINT forms take the fast path, with or without "--"."""
+    assert cli._plain_command(["/usr/bin/pyinit"] + argv, {b"PATH": b"/bin"}) == Config(
+        command=tuple(argv[1:] if argv[0] == "--" else argv))
+
+
+@pytest.mark.parametrize("args, environ", [
+    (["/sbin/tini", "app"], {}), (["dumb-init", "app"], {}), (["pyinit", "-v", "app"], {}),
+    (["pyinit", "--compat", "tini", "app"], {}), (["pyinit", "app"], {b"PYINIT_GRACE": b"1"}),
+    (["pyinit"], {}), (["pyinit", "--"], {}),
+])
+def test_anything_but_the_plain_command_goes_to_the_parser(args, environ):
+    assert cli._plain_command(args, environ) is None
+
+
+def test_fast_path_knows_every_anchor_name():
+    assert set(cli._ANCHOR_NAMES) == set(personalities.MODULES) - {"pyinit"}
 
 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
