@@ -4,19 +4,22 @@ Two error phases, as catatonit has them. During set-up, fail loudly and stop:
 nothing runs yet, so a one-line error and an exit status are the honest answer.
 Once the child runs, never bail: a PID 1 that dies takes every process in the
 container with it, so an unexpected error is logged and the loop goes on.
+
+The loop's answers live beside it: forwarding (a signal for the child) and
+shutdown (children exited, a deadline passed, the rest after the main child).
 """
 
 import posix
-import time
 
-from . import log, reaper, signals, tree
-from .config import EXIT_CANNOT_EXECUTE, EXIT_INTERNAL, EXIT_OK, EarlyExit
+from . import log, signals
+from .config import EXIT_CANNOT_EXECUTE, EXIT_INTERNAL, EarlyExit
 from .log import DEBUG, ERROR, INFO, TRACE, WARN
 
-# After SIGKILL, how long to wait for the killed to be reaped before leaving
-# anyway. SIGKILL cannot be caught, so only a process stuck in the kernel
-# (uninterruptible sleep) outlasts this; as PID 1 the kernel kills it as we exit.
-KILL_REAP_SECONDS = 2.0
+# What the loop does with a signal, imported once the child has started
+# (_import_the_rest): nothing before the spawn needs it, so on a 2-core machine
+# that work overlaps the child's own exec instead of delaying it (each import
+# costs about 0.1 ms of start-up, initbench).
+forwarding = shutdown = time = None
 
 
 class _State:
@@ -58,16 +61,20 @@ def run(config) -> int:
 
 def _loop(state: _State) -> int:
     """Wait for a signal, act on it, until one of the actions says we are done."""
+    try:
+        _import_the_rest()
+    except Exception as error:  # noqa: BLE001 - pyinit itself is incomplete: set-up failed after all
+        return _abandon(state, f"cannot load its own modules: {error}")
     errors_in_a_row = 0
     while True:
         try:
             signum = signals.wait(state.waited, state.time_left())
             if signum is None:
-                done = _deadline_passed(state)
+                done = shutdown.deadline_passed(state)
             elif signum == signals.SIGCHLD:
-                done = _children_exited(state)
+                done = shutdown.children_exited(state)
             else:
-                done = _signal_received(state, signum)
+                done = forwarding.signal_received(state, signum)
             if done is not None:
                 log.log(INFO, "exit", f"exiting with status {done}", status=done)
                 return done
@@ -77,6 +84,30 @@ def _loop(state: _State) -> int:
             log.log(ERROR, "internal_error", f"internal error, carrying on: {error!r}")
             if errors_in_a_row > 3:
                 time.sleep(0.1)  # a repeating fault must not become a busy loop
+
+
+def _import_the_rest() -> None:
+    global forwarding, shutdown, time
+    import time
+
+    from . import forwarding, shutdown
+
+
+def _abandon(state: _State, reason: str) -> int:
+    """A failure of set-up found once the child runs (a broken install): without the
+    loop nothing would forward or reap, so stop the child, reap it, and exit as set-up does."""
+    log.log(ERROR, "setup_failed", f"{reason}; stopping the child")
+    if state.child is None:
+        return EXIT_INTERNAL
+    try:
+        if state.group is not None:
+            posix.killpg(state.group, signals.SIGKILL)
+        else:
+            posix.kill(state.child, signals.SIGKILL)
+        posix.waitid(posix.P_PID, state.child, posix.WEXITED)
+    except OSError:
+        pass  # already gone (ESRCH, ECHILD): nothing left to stop
+    return EXIT_INTERNAL
 
 
 # --- set-up (phase one: any failure is an EarlyExit) -------------------------------
@@ -170,204 +201,3 @@ def _detach_from_tty(state: _State) -> None:
     if posix.getsid(0) == posix.getpid() and state.config.ignore_tty_handoff:
         log.log(DEBUG, "tty", "detached from the controlling tty; ignoring the first SIGHUP and SIGCONT")
         state.ignore_once.update((signals.SIGHUP, signals.SIGCONT))
-
-
-# --- the loop's three answers -------------------------------------------------------
-
-
-def _children_exited(state: _State):
-    """SIGCHLD: reap everything that exited; see whether we are done."""
-    config = state.config
-    for pid, info in reaper.reap_zombies():
-        if pid == state.child and state.status is None:
-            status = reaper.exit_status(info)
-            state.status = config.remap_exit.get(status, status)
-            if state.pidfd is not None:
-                posix.close(state.pidfd)
-                state.pidfd = None
-            log.log(INFO, "child_exited", f"main child {pid} ended ({reaper.describe(info)})",
-                    pid=pid, status=state.status)
-            if config.term_on_child_exit:
-                _forward(state, config.rewrite.get(signals.SIGTERM, signals.SIGTERM))
-        elif config.warn_on_reap:
-            log.log(WARN, "reaped", f"reaped zombie process {pid} ({reaper.describe(info)})", pid=pid)
-        elif log.enabled(INFO):
-            log.log(INFO, "reaped", f"reaped process {pid} ({reaper.describe(info)})", pid=pid)
-    if state.status is None:
-        return None  # the main child (or pause mode) goes on
-    return _after_main_exit(state)
-
-
-def _after_main_exit(state: _State):
-    """The main child is gone: end now, wait for the rest, or shut the rest down."""
-    config = state.config
-    _group_is_ours(state)  # notice an emptied group as soon as its last member is reaped
-    if not reaper.has_children():
-        return state.status
-    if state.shutting_down or config.wait_all:
-        return None
-    if config.grace is None:
-        return state.status  # as tini and catatonit: the kernel takes the rest
-    _shut_down_the_rest(state)
-    return None
-
-
-def _signal_received(state: _State, signum: int):
-    """Any other signal: forward it (rewritten), or let it end pause and shutdown."""
-    config = state.config
-    if signum in state.ignore_once:
-        state.ignore_once.discard(signum)
-        log.log(DEBUG, "ignored", f"ignoring tty hand-off signal {signals.name(signum)}")
-        return None
-    if state.child is None or state.status is not None:
-        return _signal_without_child(state, signum)
-    target = config.rewrite.get(signum, signum)
-    if target == 0:
-        log.log(INFO, "dropped", f"dropped {signals.name(signum)} (rewritten to 0)", signal=signum)
-    else:
-        _forward(state, target, signum)
-        if signum in signals.TERMINATING and config.kill_after is not None and state.deadline is None:
-            state.set_deadline(config.kill_after, "kill_child")
-    if signum in signals.JOB_CONTROL and config.stop_self_on_job_control:
-        log.log(DEBUG, "suspend", "suspending self after a job-control signal")
-        posix.kill(posix.getpid(), signals.SIGSTOP)  # a no-op as PID 1 (pid_namespaces(7))
-    return None
-
-
-def _signal_without_child(state: _State, signum: int):
-    """Pause mode, --wait-all, or the grace period: there is no main child to forward to."""
-    if state.shutting_down:
-        log.log(DEBUG, "ignored", f"ignoring {signals.name(signum)}: already shutting down")
-        return None
-    if state.child is None:  # pause mode ends cleanly on SIGTERM/SIGINT, as catatonit -P
-        if signum not in (signals.SIGTERM, signals.SIGINT):
-            log.log(DEBUG, "ignored", f"ignoring {signals.name(signum)} in pause mode")
-            return None
-        state.status = EXIT_OK
-        return _after_main_exit(state)
-    if signum in signals.TERMINATING:  # --wait-all, and we are asked to stop
-        if state.config.grace is None:
-            return state.status
-        _shut_down_the_rest(state)
-        return None
-    target = state.config.rewrite.get(signum, signum)
-    if target and state.group is not None:
-        _forward(state, target, signum)  # what is left of the child's group
-    return None
-
-
-def _deadline_passed(state: _State):
-    """A timer ran out: --kill-after, the grace, or the wait after SIGKILL."""
-    action, state.deadline, state.on_deadline = state.on_deadline, None, None
-    if action == "kill_child" and state.status is None:
-        log.log(WARN, "kill_after", f"child still running {state.config.kill_after:g}s after the "
-                "signal: sending SIGKILL")
-        _forward(state, signals.SIGKILL)
-    elif action == "kill_rest":
-        _kill_the_rest(state)
-    elif action == "give_up":
-        log.log(WARN, "unreaped", "processes remain after SIGKILL; exiting anyway")
-        return state.status
-    return None
-
-
-# --- forwarding and shutdown --------------------------------------------------------
-
-
-def _forward(state: _State, signum: int, received=None) -> None:
-    """Send signum where signals go: the child's group, or the child alone.
-
-    The signal goes out first and the words for the log are made after: this is
-    the path whose latency a user feels.
-    """
-    try:
-        if state.group is not None and _group_is_ours(state):
-            posix.killpg(state.group, signum)
-            where = "group"
-        elif state.pidfd is not None:
-            signals.send_to_pidfd(state.pidfd, signum)
-            where = "pid"
-        elif state.status is None and state.child is not None:
-            posix.kill(state.child, signum)
-            where = "pid"
-        else:
-            log.log(DEBUG, "not_forwarded", f"not forwarding {_what(signum, received)}: the child has exited")
-            return
-        # The kernel often wakes the receiver on this CPU, where it waits until we
-        # block again; yielding lets it run before our bookkeeping (sched_yield(2)).
-        # Measured with initbench: forwarding latency p50 1.9x dumb-init's without, 1.3x with.
-        posix.sched_yield()
-    except ProcessLookupError:
-        log.log(DEBUG, "not_forwarded", f"not forwarding {_what(signum, received)}: nobody is left to receive it")
-        return
-    except OSError as error:
-        log.log(WARN, "forward_failed", f"forwarding {_what(signum, received)} failed: {error.strerror}")
-        return
-    if log.enabled(INFO):
-        where = f"{where} {state.child}"
-        log.log(INFO, "forwarded", f"forwarded {_what(signum, received)} to {where}", signal=signum,
-                received=received, target=where)
-
-
-def _what(signum: int, received) -> str:
-    """SIGTERM, or SIGTERM as SIGQUIT when -r rewrote it."""
-    if received is not None and received != signum:
-        return f"{signals.name(received)} as {signals.name(signum)}"
-    return signals.name(signum)
-
-
-def _shut_down_the_rest(state: _State) -> None:
-    """SIGTERM (and SIGCONT, so stopped ones can act on it) to the rest; SIGKILL after the grace."""
-    state.shutting_down = True
-    grace = state.config.grace
-    if grace <= 0:
-        _kill_the_rest(state)
-        return
-    log.log(INFO, "grace", f"main child gone: SIGTERM to the rest, SIGKILL in {grace:g}s", grace=grace)
-    tree.signal_the_rest(signals.SIGTERM, state.is_pid1, _remaining_group(state))
-    tree.signal_the_rest(signals.SIGCONT, state.is_pid1, _remaining_group(state))
-    state.set_deadline(grace, "kill_rest")
-
-
-def _kill_the_rest(state: _State) -> None:
-    state.shutting_down = True
-    log.log(INFO, "kill", "sending SIGKILL to the processes that are left")
-    tree.signal_the_rest(signals.SIGKILL, state.is_pid1, _remaining_group(state))
-    state.set_deadline(KILL_REAP_SECONDS, "give_up")
-
-
-def _remaining_group(state: _State):
-    # The child's group outlives the child while members remain, and its number
-    # cannot be reused until then, so signalling it is safe (credentials(7)).
-    if state.child is not None and state.config.child_isolation != "inherit" and _group_is_ours(state):
-        return state.child
-    return None
-
-
-def _group_is_ours(state: _State) -> bool:
-    """Whether the child's group number still names the child's group, and nobody else's.
-
-    The number is the main child's pid. Unreaped (even as a zombie) the child holds
-    it. Once reaped, the kernel keeps the number only while a member remains; after
-    that it can go to a new process, which may lead a new group of that number
-    (credentials(7)). So an empty group, or a live process with the dead child's
-    pid, means the group is gone for good: stop signalling that number (the window
-    between this check and the signal is one syscall, with pids handed out in order).
-    """
-    if state.child is None or state.status is None or state.group_lost:
-        return not state.group_lost
-    if _exists(posix.kill, state.child) or not _exists(posix.killpg, state.child):
-        state.group_lost = True
-        log.log(DEBUG, "group_gone", f"process group {state.child} is empty or its number reused: "
-                "no longer signalled")
-    return not state.group_lost
-
-
-def _exists(kill, number: int) -> bool:
-    try:
-        kill(number, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # there, and not even ours to signal
-    return True

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from pyinit.testing import run_in_namespace
 from tests.helpers import ROOT
 
-RUNTIME = ["pyinit.cli", "pyinit.supervisor", "pyinit.spawn", "pyinit.reaper", "pyinit.tree", "pyinit.log",
+RUNTIME = ["pyinit.cli", "pyinit.supervisor", "pyinit.forwarding", "pyinit.shutdown", "pyinit.spawn",
+           "pyinit.reaper", "pyinit.tree", "pyinit.log",
            "pyinit.signals", "pyinit.config", "pyinit.privileges", "pyinit._linux",
            "pyinit.personalities.pyinit", "pyinit.personalities.tini", "pyinit.personalities.dumb_init",
            "pyinit.personalities.catatonit"]
@@ -44,3 +47,33 @@ def test_start_as_pid1_imports_nothing_heavy(argv):
     imported = {line.split("|")[-1].strip() for line in ns.stderr.splitlines() if line.startswith("import time:")}
     assert "pyinit.supervisor" in imported  # the measurement saw pyinit start
     assert imported & NOT_ON_THE_START_PATH == set()
+
+
+@pytest.mark.usefixtures("namespaces")
+def test_a_module_missing_after_the_child_started_stops_it_and_exits_1(tmp_path):
+    """The loop's modules are imported while the child starts; if the install lacks one,
+    pyinit must neither hang nor leave the child running: one line, the child killed, 1."""
+    shutil.copytree(ROOT / "pyinit", tmp_path / "pyinit", ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "pyinit" / "shutdown.py").unlink()
+    launcher = f"import sys; sys.path.insert(0, {str(tmp_path)!r}); from pyinit.cli import main; main()"
+    with run_in_namespace(["sleep", "60"], init=[sys.executable, "-I", "-S", "-c", launcher, "--"]) as ns:
+        assert ns.wait(30) == 1
+    lines = ns.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pyinit: cannot load its own modules: "), ns.stderr
+    assert lines[0].endswith("; stopping the child")
+
+
+def test_a_module_missing_as_a_subreaper_leaves_no_child_behind(tmp_path):
+    shutil.copytree(ROOT / "pyinit", tmp_path / "pyinit", ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "pyinit" / "forwarding.py").unlink()
+    launcher = f"import sys; sys.path.insert(0, {str(tmp_path)!r}); from pyinit.cli import main; main()"
+    result = subprocess.run([sys.executable, "-I", "-S", "-c", launcher, "--", "sh", "-c", "echo $$; exec sleep 60"],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1, result.stderr
+    assert "pyinit: cannot load its own modules: " in result.stderr
+    child = int(result.stdout.split()[0])
+    try:
+        state = (Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split() or ["?"])[0]
+    except FileNotFoundError:
+        state = None  # killed and reaped
+    assert state is None, f"the child {child} is still there ({state})"
