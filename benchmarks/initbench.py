@@ -35,8 +35,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-INITS = ("none", "tini", "dumb-init", "catatonit", "pyinit", "pyinit -I -S", "pyinit bundle")
-PYINITS = ("pyinit", "pyinit -I -S", "pyinit bundle")
+INITS = ("none", "tini", "dumb-init", "catatonit", "pyinit", "pyinit -I -S", "pyinit bundle", "pyinit pyc")
+PYINITS = ("pyinit", "pyinit -I -S", "pyinit bundle", "pyinit pyc")
 FLOORS = ("py", "py -S", "py -I -S")
 FLOOR_ARGS = {"py": [], "py -S": ["-S"], "py -I -S": ["-I", "-S"]}
 MODES = ("pid1", "child")
@@ -263,6 +263,7 @@ class Bench:
         self.script = self._console_script()
         self.launcher = self._launcher()
         self.bundle = self._bundle()
+        self.pyc = self._bundle("--pyc")
         self.unshare = [shutil.which("unshare") or "unshare"]
         if os.geteuid() != 0:
             self.unshare += ["--user", "--map-root-user"]
@@ -304,12 +305,12 @@ class Bench:
         )
         return str(launcher)
 
-    def _bundle(self) -> str | None:
-        """The single-file build (python -m pyinit.bundle), run as `python -I -S FILE`."""
+    def _bundle(self, *options: str) -> str | None:
+        """A single-file build (python -m pyinit.bundle [--pyc]), run as `python -I -S FILE`."""
         if not (REPO / "pyinit" / "bundle.py").exists():
             return None
-        bundle = self.work / "pyinit-bundle"
-        result = subprocess.run([self.python, "-m", "pyinit.bundle", str(bundle)], cwd=REPO,
+        bundle = self.work / ("pyinit-bundle" + ("".join(options).replace("--", ".")))
+        result = subprocess.run([self.python, "-m", "pyinit.bundle", str(bundle), *options], cwd=REPO,
                                 capture_output=True, text=True)
         if result.returncode != 0 or not bundle.exists():
             print(f"initbench: pyinit.bundle failed ({result.returncode}): {result.stderr.strip()[-300:]}",
@@ -336,6 +337,8 @@ class Bench:
             return [self.python, "-I", "-S", self.launcher]
         if name == "pyinit bundle":
             return [self.python, "-I", "-S", self.bundle] if self.bundle else None
+        if name == "pyinit pyc":
+            return [self.python, "-I", "-S", self.pyc] if self.pyc else None
         raise KeyError(name)
 
     def argv(self, name: str, mode: str, command: list[str]) -> list[str]:
@@ -650,6 +653,8 @@ class Bench:
                            "from pyinit.cli import main; main())",
             "pyinit_bundle": f"{self.python} -I -S pyinit-bundle (python -m pyinit.bundle)"
                              if self.bundle else None,
+            "pyinit_pyc": f"{self.python} -I -S pyinit-bundle.pyc (python -m pyinit.bundle --pyc)"
+                          if self.pyc else None,
             "tini": version(["tini", "--version"]),
             "dumb-init": version(["dumb-init", "--version"]),
             "catatonit": version(["catatonit", "--version"]),
@@ -781,7 +786,7 @@ def table(raw: dict, ref: str) -> str:
         f"python {meta['python']}; pyinit {meta['pyinit']}; {meta['tini']}; {meta['dumb-init']}; "
         f"catatonit: {meta['catatonit']}",
         f"pyinit = console script {meta['pyinit_script']}; pyinit -I -S = {meta['pyinit_fast']}; "
-        f"pyinit bundle = {meta['pyinit_bundle']}",
+        f"pyinit bundle = {meta['pyinit_bundle']}; pyinit pyc = {meta.get('pyinit_pyc')}",
         f"command: `{meta['command']}`",
         "",
         "| metric | " + " | ".join(columns) + " |",

@@ -168,6 +168,81 @@ def test_single_file_build_says_audit_is_not_included(bundle):
                              "pip install 'pyinit-pid1[testing]'\n")
 
 
+# --- the bytecode single file (--pyc) ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pyc_bundle(tmp_path_factory) -> Path:
+    """`python -m pyinit.bundle --pyc OUT`: bytecode for this Python, run as PY -I -S OUT."""
+    out = tmp_path_factory.mktemp("pyc") / "pyinit.pyc"
+    result = run([PY, "-m", "pyinit.bundle", "--pyc", out], timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"wrote {out} (")
+    return out
+
+
+def test_bytecode_build_is_this_pythons_bytecode(pyc_bundle):
+    import importlib.util
+
+    data = pyc_bundle.read_bytes()
+    assert data[:4] == importlib.util.MAGIC_NUMBER  # the interpreter runs a file by this number
+    assert int.from_bytes(data[4:8], "little") == 1  # PEP 552: hash-based, unchecked: no source to check
+
+
+def test_bytecode_build_runs_as_pid1_and_exits_with_the_childs_status(namespaces, pyc_bundle):
+    with run_in_namespace(["sh", "-c", "exit 5"], init=[PY, "-I", "-S", str(pyc_bundle), "--"], cwd="/") as ns:
+        assert ns.wait(30) == 5, ns.stderr
+
+
+def test_bytecode_build_serves_the_modules_it_did_not_preload(namespaces, pyc_bundle):
+    """Shutdown, the tree walk and the option parser come from the file's own finder, with no pyinit installed."""
+    alone = run([PY, "-I", "-S", "-c", "import pyinit"], cwd="/", timeout=30)
+    assert "No module named 'pyinit'" in alone.stderr
+    init = [PY, "-I", "-S", str(pyc_bundle), "-v", "--grace", "1", "--"]
+    with run_in_namespace(["sh", "-c", "sleep 30 & exit 2"], init=init, cwd="/") as ns:
+        assert ns.wait(30) == 2, ns.stderr
+    assert "main child gone: SIGTERM to the rest, SIGKILL in 1s" in ns.stderr
+    assert "reaped process" in ns.stderr and "(killed by SIGTERM)" in ns.stderr
+
+
+@pytest.mark.parametrize("name", ["tini", "dumb-init", "catatonit", "pyinit"])
+def test_bytecode_build_named_as_another_init_behaves_as_it(pyc_bundle, tmp_path, name):
+    link = tmp_path / name
+    link.symlink_to(pyc_bundle)
+    for args in (["--version"], ["-h"], ["--bogus-option", "true"]):
+        ours = run([PY, "-I", "-S", link, *args], timeout=30)
+        script = run(pyinit_command(name) + args, timeout=30)
+        assert (ours.returncode, ours.stdout, ours.stderr) == (script.returncode, script.stdout, script.stderr)
+
+
+def test_bytecode_build_says_audit_is_not_included(pyc_bundle):
+    result = run([PY, "-I", "-S", pyc_bundle, "audit", "--", "true"], timeout=30)
+    assert result.returncode == 2 and "not in the single-file build" in result.stderr
+
+
+def test_bytecode_build_preloads_only_runtime_modules_in_dependency_order():
+    """START_PATH names real runtime modules, each after the pyinit modules it imports at load time."""
+    import ast
+
+    from pyinit import bundle
+
+    modules = {name[:-3].replace("/", ".").removesuffix(".__init__") for name, _ in bundle.runtime_modules()}
+    assert set(bundle.START_PATH) <= modules
+    for position, name in enumerate(bundle.START_PATH):
+        path = ROOT / (name.replace(".", "/") + (".py" if name != "pyinit" else "/__init__.py"))
+        tree = ast.parse(path.read_text())
+        needs = {f"pyinit.{alias.name}" for node in tree.body if isinstance(node, ast.ImportFrom) and node.level
+                 for alias in node.names} | {f"pyinit.{node.module}" for node in tree.body
+                                             if isinstance(node, ast.ImportFrom) and node.level and node.module}
+        assert needs & modules <= set(bundle.START_PATH[:position]), (name, needs)
+
+
+def test_bundle_refuses_a_python_path_for_bytecode(tmp_path):
+    result = run([PY, "-m", "pyinit.bundle", tmp_path / "x", "--pyc", "--python", PY], timeout=60)
+    assert result.returncode == 2 and "--pyc files have no #! line" in result.stderr
+    assert not (tmp_path / "x").exists()
+
+
 def test_bundle_rejects_a_python_path_the_kernel_cannot_run(tmp_path):
     result = run([PY, "-m", "pyinit.bundle", tmp_path / "x", "--python", "python3"], timeout=60)
     assert result.returncode == 1 and "absolute path" in result.stderr
