@@ -5,7 +5,7 @@ than fork + exec from Python, and reports exec errors synchronously. fork + exec
 is kept for what posix_spawn cannot do: make the child the terminal's
 foreground group before it runs, drop privileges, rewrite LISTEN_PID, and the
 /bin/sh retry of an executable with no #! line (libc's execvp does that retry,
-Python's and posix_spawnp do not).
+Python's and posix_spawnp do not). That path is forkexec, imported only when used.
 """
 
 import posix
@@ -15,7 +15,7 @@ from .config import EarlyExit
 
 # errno values, from posix (errno module not needed for three numbers).
 ENOENT, EACCES, ENOEXEC, ENOTTY, ENXIO = 2, 13, 8, 25, 6
-_DEFAULT_PATH = "/bin:/usr/bin"  # glibc's execvp default when PATH is unset
+DEFAULT_PATH = "/bin:/usr/bin"  # glibc's execvp default when PATH is unset
 
 
 class SpawnError(EarlyExit):
@@ -28,7 +28,7 @@ def spawn(config, original_mask: frozenset, inherited_ignores: frozenset, user=N
     `user` is a resolved privileges.User, or None.
     """
     if not config.command[0]:
-        raise _spawn_error(config, ENOENT)  # as execvp(3); posix_spawnp raises ValueError
+        raise spawn_error(config, ENOENT)  # as execvp(3); posix_spawnp raises ValueError
     child_mask = config.child_blocked
     to_default = signals.ALL - signals.UNCATCHABLE
     if not config.reset_inherited_signals:
@@ -46,9 +46,11 @@ def spawn(config, original_mask: frozenset, inherited_ignores: frozenset, user=N
             return _posix_spawn(config, child_mask, to_default, env)
         except OSError as error:
             if error.errno != ENOEXEC:
-                raise _spawn_error(config, error.errno) from None
+                raise spawn_error(config, error.errno) from None
             # No #! line: fork + exec below runs it through /bin/sh, as execvp does.
-    return _fork_exec(config, child_mask, to_default, env, user, on_tty)
+    from .forkexec import fork_exec  # only when posix_spawn cannot do it
+
+    return fork_exec(config, child_mask, to_default, env, user, on_tty)
 
 
 def _posix_spawn(config, child_mask, to_default, env) -> int:
@@ -74,106 +76,7 @@ def _env_for_user(env, user):
     return changed
 
 
-def _fork_exec(config, child_mask, to_default, env, user, on_tty) -> int:
-    # The error pipe is O_CLOEXEC (Python's default, PEP 446): a successful exec
-    # closes it and the parent reads EOF; a failure writes "step:errno" first.
-    read_end, write_end = posix.pipe()
-    parent = posix.getpid()
-    pid = posix.fork()
-    if pid == 0:  # in the child: never return into pyinit's code
-        step = "exec"
-        try:
-            posix.close(read_end)
-            step = "setsid"
-            _isolate(config, on_tty)
-            if user is not None:
-                step = "user"
-                user.apply()
-            if config.pdeathsig is not None and config.pdeathsig_child:
-                # Tie the child to pyinit as --pdeathsig ties pyinit to its parent: a
-                # SIGKILLed pyinit forwards nothing, so the kernel sends the signal
-                # (prctl(2); set after the user switch, which clears it; kept by exec).
-                step = "pdeathsig"
-                from . import _linux
-
-                _linux.set_pdeathsig(config.pdeathsig)
-                if posix.getppid() != parent:
-                    posix.kill(posix.getpid(), config.pdeathsig)  # pyinit died before prctl
-            if config.rewrite_listen_pid and env.get(b"LISTEN_PID") == str(posix.getppid()).encode():
-                env[b"LISTEN_PID"] = str(posix.getpid()).encode()
-            step = "exec"
-            # Undo what pyinit did to itself: dispositions first, then the mask,
-            # so no signal is delivered to a handler that exec is about to drop.
-            for signum in to_default:
-                try:
-                    signals.reset(signum)
-                except (OSError, ValueError):
-                    pass
-            signals.set_mask(child_mask)
-            _execvp(config.command[0], list(config.command), env)
-        except OSError as error:
-            _report(write_end, step, error.errno or 1)
-        except BaseException:  # noqa: BLE001 - anything else must still end the child
-            _report(write_end, step, 1)
-        posix._exit(127)
-    posix.close(write_end)
-    report = _read_all(read_end)
-    posix.close(read_end)
-    if report:
-        step, _, errno = report.decode().partition(":")
-        raise _spawn_error(config, int(errno), step)
-    return pid
-
-
-def _isolate(config, on_tty: bool) -> None:
-    """New process group or session, and the terminal's foreground, as tini and dumb-init."""
-    if config.child_isolation == "session":
-        posix.setsid()
-        if on_tty:
-            import fcntl
-            import termios
-
-            try:
-                fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-            except OSError:
-                pass  # the tty belongs to another session: run without one (dumb-init)
-    elif config.child_isolation == "group":
-        posix.setpgid(0, 0)
-        if on_tty:
-            # SIGTTOU is still blocked here (inherited from pyinit), so tcsetpgrp
-            # from a background group is allowed instead of stopping us (tcsetpgrp(3)).
-            try:
-                posix.tcsetpgrp(0, posix.getpgrp())
-            except OSError as error:
-                if error.errno not in (ENOTTY, ENXIO):
-                    raise
-
-
-def _execvp(file: str, argv: list, env) -> None:
-    """execvp(3) as glibc does it: PATH search, EACCES remembered, ENOEXEC run by /bin/sh."""
-    if "/" in file:
-        candidates = [file]
-    else:
-        path = env.get(b"PATH")
-        path = path.decode("utf-8", "surrogateescape") if path is not None else _DEFAULT_PATH
-        candidates = [(directory or ".") + "/" + file for directory in path.split(":")]
-    denied = None
-    last = OSError(ENOENT, "No such file or directory")
-    for candidate in candidates:
-        try:
-            posix.execve(candidate, argv, env)
-        except OSError as error:
-            if error.errno == ENOEXEC:
-                posix.execve("/bin/sh", ["sh", candidate] + argv[1:], env)
-            if error.errno == EACCES:
-                denied = error
-            elif error.errno not in (ENOENT, 20):  # 20: ENOTDIR, keep searching
-                raise
-            last = error
-    raise denied or last
-
-
-def _spawn_error(config, errno: int, step: str = "exec") -> SpawnError:
+def spawn_error(config, errno: int, step: str = "exec") -> SpawnError:
     reason = posix.strerror(errno)
     name = config.command[0] if config.command else ""
     # One line whatever the name holds: a newline in it must not split the message.
@@ -199,7 +102,7 @@ def _interpreter_of(file: str):
     if "/" in file:
         candidates = [file]
     else:
-        path = posix.environ.get(b"PATH", _DEFAULT_PATH.encode()).decode("utf-8", "surrogateescape")
+        path = posix.environ.get(b"PATH", DEFAULT_PATH.encode()).decode("utf-8", "surrogateescape")
         candidates = [(directory or ".") + "/" + file for directory in path.split(":")]
     for candidate in candidates:
         try:
@@ -217,22 +120,3 @@ def _interpreter_of(file: str):
         words = head[2:].split(b"\n", 1)[0].split()
         return words[0].decode("utf-8", "backslashreplace") if words else ""
     return None
-
-
-def _report(fd: int, step: str, errno: int) -> None:
-    try:
-        posix.write(fd, f"{step}:{errno}".encode())
-    except OSError:
-        pass
-
-
-def _read_all(fd: int) -> bytes:
-    chunks = []
-    while True:
-        try:
-            chunk = posix.read(fd, 256)
-        except InterruptedError:
-            continue
-        if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)

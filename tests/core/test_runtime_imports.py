@@ -12,7 +12,7 @@ import pytest
 from pyinit.testing import run_in_namespace
 from tests.helpers import ROOT
 
-RUNTIME = ["pyinit.cli", "pyinit.supervisor", "pyinit.forwarding", "pyinit.shutdown", "pyinit.spawn",
+RUNTIME = ["pyinit.cli", "pyinit.supervisor", "pyinit.forwarding", "pyinit.shutdown", "pyinit.spawn", "pyinit.forkexec",
            "pyinit.reaper", "pyinit.tree", "pyinit.log",
            "pyinit.signals", "pyinit.config", "pyinit.privileges", "pyinit._linux",
            "pyinit.personalities.pyinit", "pyinit.personalities.tini", "pyinit.personalities.dumb_init",
