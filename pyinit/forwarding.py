@@ -41,7 +41,8 @@ def forward(state, signum: int, received=None) -> None:
     the path whose latency a user feels.
     """
     try:
-        if state.group is not None and group_is_ours(state):
+        # While the main child is unreaped its group is surely its own: no check needed.
+        if state.group is not None and (state.status is None or group_is_ours(state)):
             posix.killpg(state.group, signum)
             where = "group"
         elif state.pidfd is not None:
