@@ -91,6 +91,20 @@ def test_podman_stop_ends_handlerless_app_quickly_with_143(podman, pyinit_image,
     assert elapsed_bare >= 3, f"bare app stopped in {elapsed_bare:.1f}s, before the timeout"
 
 
+def test_bytecode_build_image_stops_quickly_and_passes_the_status_on(podman, images, run):
+    """examples/docker/Dockerfile.pyc: the file built in the image, the package uninstalled, PID 1 all the same."""
+    image = images.build("examples/docker/Dockerfile.pyc")
+    assert podman("run", "--rm", "--network=none", image, "sh", "-c", "exit 3", check=False).returncode == 3
+    listed = podman("run", "--rm", "--network=none", "--entrypoint", "python3", image, "-c",
+                    "import importlib.util; print(importlib.util.find_spec('pyinit'))")
+    assert listed.stdout.strip() == "None"  # only the bytecode file is left to run
+    name = run.name()
+    podman("run", "-d", "--network=none", "--name", name, image, *READY_THEN_SLEEP)
+    elapsed, status = stop_timed(podman, run, name, 10)
+    assert status == 143
+    assert elapsed < 3, f"podman stop -t 10 took {elapsed:.1f}s under pyinit.pyc"
+
+
 # 3 ------------------------------------------------------------------------------ entrypoint.sh + worker
 
 
