@@ -78,8 +78,11 @@ START_PATH = ("pyinit", "pyinit.config", "pyinit.signals", "pyinit.log", "pyinit
 # The --pyc file's own code. pyinit.bundle fills in _MODULES; Python runs the rest.
 PYC_MAIN = '''\
 """pyinit, one bytecode file for one Python version: python3 -I -S FILE -- COMMAND."""
+import gc
 import sys
 from marshal import loads
+
+gc.disable()  # as pyinit.cli.main does, from here: start-up makes no garbage worth collecting
 
 _MODULES = {}  # module name: (is a package, its marshalled code)
 _START_PATH = ()  # pyinit.bundle.START_PATH

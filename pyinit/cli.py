@@ -1,5 +1,6 @@
 """Command line entry: choose the personality, parse, run, exit."""
 
+import gc
 import posix
 import sys
 
@@ -14,6 +15,11 @@ _ANCHOR_NAMES = ("tini", "dumb-init", "catatonit")
 def main(argv=None) -> int:
     """Run pyinit as a program; never returns when argv is None (exits via _exit)."""
     args = sys.argv if argv is None else argv
+    if argv is None:
+        # Start-up allocates thousands of objects (modules, code, _ctypes' types) that
+        # live as long as pyinit: collecting cycles among them finds nothing and cost
+        # 0.15 to 0.3 ms here (initbench). Collection resumes once the child runs.
+        gc.disable()
     if len(args) > 1 and args[1] == "audit":  # the toolkit, kept off the runtime path
         from .audit import main as audit_main
 
@@ -29,7 +35,17 @@ def main(argv=None) -> int:
         return _finish(early.status, argv)
     from .supervisor import run
 
-    return _finish(run(config), argv)
+    return _finish(run(config, started=_collect_again if argv is None else None), argv)
+
+
+def _collect_again() -> None:
+    """The child runs: the cyclic collector may run again, past what start-up made.
+
+    gc.freeze moves every object alive now out of the collector's generations, so
+    later collections (a burst of reaping, a signal storm) never walk them again.
+    """
+    gc.freeze()
+    gc.enable()
 
 
 def _plain_command(args: list, environ):

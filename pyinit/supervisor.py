@@ -44,8 +44,12 @@ class _State:
         self.deadline, self.on_deadline = time.monotonic() + seconds, action
 
 
-def run(config) -> int:
-    """Supervise config.command (or pause) and return the status pyinit exits with."""
+def run(config, started=None) -> int:
+    """Supervise config.command (or pause) and return the status pyinit exits with.
+
+    `started` is called once the child runs and the loop is ready (cli resumes
+    garbage collection there).
+    """
     log.configure(config.log_style, config.verbosity)
     state = _State(config, posix.getpid() == 1)
     try:
@@ -56,15 +60,17 @@ def run(config) -> int:
         # As after any other ending, so -v tells the status here too (tini -vv does).
         log.log(INFO, "exit", f"exiting with status {status}", status=status)
         return status
-    return _loop(state)
+    return _loop(state, started)
 
 
-def _loop(state: _State) -> int:
+def _loop(state: _State, started=None) -> int:
     """Wait for a signal, act on it, until one of the actions says we are done."""
     try:
         _import_the_rest()
     except Exception as error:  # noqa: BLE001 - pyinit itself is incomplete: set-up failed after all
         return _abandon(state, f"cannot load its own modules: {error}")
+    if started is not None:
+        started()
     errors_in_a_row = 0
     while True:
         try:

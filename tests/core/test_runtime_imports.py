@@ -77,3 +77,33 @@ def test_a_module_missing_as_a_subreaper_leaves_no_child_behind(tmp_path):
     except FileNotFoundError:
         state = None  # killed and reaped
     assert state is None, f"the child {child} is still there ({state})"
+
+
+def test_garbage_collection_pauses_during_start_up_and_resumes_once_the_child_runs():
+    """Program mode: the collector is off while pyinit starts, and on (past a freeze) for the loop."""
+    code = f"""
+import gc, sys
+sys.path.insert(0, {str(ROOT)!r})
+from pyinit import cli
+resume = cli._collect_again
+def spy():
+    during = gc.isenabled()
+    resume()
+    print(during, gc.isenabled(), gc.get_freeze_count() > 0, flush=True)
+cli._collect_again = spy
+sys.argv = ["pyinit", "--", "true"]
+cli.main()
+"""
+    result = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "False True True\n", "")
+
+
+def test_pyinit_called_from_python_leaves_the_callers_collector_alone():
+    code = f"""
+import gc, sys
+sys.path.insert(0, {str(ROOT)!r})
+from pyinit import cli
+print(cli.main(["pyinit", "--", "true"]), gc.isenabled(), gc.get_freeze_count())
+"""
+    result = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout) == (0, "0 True 0\n"), result.stderr
