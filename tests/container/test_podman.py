@@ -92,8 +92,8 @@ def test_podman_stop_ends_handlerless_app_quickly_with_143(podman, pyinit_image,
 
 
 def test_bytecode_build_image_stops_quickly_and_passes_the_status_on(podman, images, run):
-    """examples/docker/Dockerfile.pyc: the file built in the image, the package uninstalled, PID 1 all the same."""
-    image = images.build("examples/docker/Dockerfile.pyc")
+    """examples/docker/Dockerfile.bytecode: the file built in the image, the package uninstalled, PID 1 all the same."""
+    image = images.build("examples/docker/Dockerfile.bytecode")
     assert podman("run", "--rm", "--network=none", image, "sh", "-c", "exit 3", check=False).returncode == 3
     listed = podman("run", "--rm", "--network=none", "--entrypoint", "python3", image, "-c",
                     "import importlib.util; print(importlib.util.find_spec('pyinit'))")
