@@ -11,6 +11,7 @@ import textwrap
 from importlib import metadata
 from pathlib import Path
 
+import psutil
 import pytest
 
 from pyinit.testing import run_in_namespace
@@ -67,7 +68,10 @@ def test_under_pyinit_orphans_are_reaped(pid1):
 
     def settled():
         """only pyinit and sleep remain"""
-        names = [p.name() for p in ns.processes()]
+        try:
+            names = [p.name() for p in ns.processes()]
+        except psutil.NoSuchProcess:
+            return False  # an orphan was reaped between the listing and its name: not settled yet
         return len(names) == 2 and names[1] == "sleep"
 
     poll(settled, timeout=10)
