@@ -41,6 +41,8 @@ FLOORS = ("py", "py -S", "py -I -S")
 FLOOR_ARGS = {"py": [], "py -S": ["-S"], "py -I -S": ["-I", "-S"]}
 MODES = ("pid1", "child")
 MODE_TITLE = {"pid1": "PID 1", "child": "plain child"}
+# Pinned signal runs: (benchmark's CPU, init's and receiver's CPU).
+PLACEMENT_TITLE = {"one CPU": "all on CPU 0", "apart": "sender on CPU 0, init and receiver on CPU 1"}
 SETTLE = 0.05  # seconds after the child appears before reading an init's memory or clocks
 
 
@@ -498,44 +500,65 @@ class Bench:
     def signals(self) -> None:
         if not self.helpers:
             return
-        per_round = max(1, self.args.signals // self.args.signal_rounds)
+        rounds = self.args.signal_rounds
+        per_round = max(1, self.args.signals // rounds)
         for mode in MODES:
-            self.say(f"signal latency, {MODE_TITLE[mode]}: {per_round * self.args.signal_rounds} per init")
-            running = {}
-            for name in self.inits:
-                read_end, write_end = os.pipe()
-                proc = self.start(name, mode, [self.helpers, "sigrecv"], stdout=write_end)
-                os.close(write_end)
-                running[name] = (proc, read_end)
-            targets = {}
-            for name, (proc, fd) in running.items():
-                ready = Lines(fd).readline(10)
-                init = proc.init_pid()
-                if name == "none":
-                    init = wait_for(lambda init=init: init if comm(init) == "helpers" else None, 5)
-                targets[name] = init if ready == "ready" else None
-            lat = {name: [] for name in running}
-            lost = {name: 0 for name in running}
-            by_round = {name: [] for name in running}
-            for index, order in self.rounds(self.args.signal_rounds, 1, running):
-                for name in order:
-                    batch = []
-                    for _ in range(per_round if index is not None else 10):
-                        value = self._one_signal(targets[name], running[name][1])
-                        if value is None:
-                            lost[name] += index is not None
-                        else:
-                            batch.append(value)
-                    if index is not None:
-                        lat[name] += batch
-                        by_round[name].append(p50(batch))
-            for proc, fd in running.values():
-                stop(proc, proc.init_pid(0.1))
-                os.close(fd)
-            self.raw.setdefault("signal_us", {})[mode] = {
-                name: {"samples": lat[name], "lost": lost[name], "round_p50": by_round[name]}
-                for name in running
-            }
+            self.say(f"signal latency, {MODE_TITLE[mode]}: {per_round * rounds} per init")
+            self.raw.setdefault("signal_us", {})[mode] = self._signal_rounds(mode, rounds, per_round)
+        # The same with every process pinned, so the scheduler's choice of CPUs (and of
+        # waking an idle one) is the same for every init: what is left is the init's own cost.
+        taskset = shutil.which("taskset")
+        if taskset is None:
+            return
+        placements = {"one CPU": (0, 0), "apart": (0, 1)} if (os.cpu_count() or 1) > 1 else {"one CPU": (0, 0)}
+        pinned_rounds = max(1, rounds // 4)
+        for mode in MODES:
+            for placement, (sender_cpu, init_cpu) in placements.items():
+                self.say(f"signal latency, {MODE_TITLE[mode]}, pinned ({placement}): "
+                         f"{per_round * pinned_rounds} per init")
+                mine = os.sched_getaffinity(0)
+                os.sched_setaffinity(0, {sender_cpu})
+                try:
+                    result = self._signal_rounds(mode, pinned_rounds, per_round, [taskset, "-c", str(init_cpu)])
+                finally:
+                    os.sched_setaffinity(0, mine)
+                self.raw.setdefault("signal_pinned_us", {}).setdefault(mode, {})[placement] = result
+
+    def _signal_rounds(self, mode: str, rounds: int, per_round: int, prefix=()) -> dict:
+        """{init: samples, lost, per-round p50} for `rounds` shuffled rounds of `per_round` signals."""
+        running = {}
+        for name in self.inits:
+            read_end, write_end = os.pipe()
+            argv = list(prefix) + self.argv(name, mode, [self.helpers, "sigrecv"])
+            proc = Proc(argv, pid1=(mode == "pid1"), stdout=write_end)
+            os.close(write_end)
+            running[name] = (proc, read_end)
+        targets = {}
+        for name, (proc, fd) in running.items():
+            ready = Lines(fd).readline(10)
+            init = proc.init_pid()
+            if name == "none":
+                init = wait_for(lambda init=init: init if comm(init) == "helpers" else None, 5)
+            targets[name] = init if ready == "ready" else None
+        lat = {name: [] for name in running}
+        lost = {name: 0 for name in running}
+        by_round = {name: [] for name in running}
+        for index, order in self.rounds(rounds, 1, running):
+            for name in order:
+                batch = []
+                for _ in range(per_round if index is not None else 10):
+                    value = self._one_signal(targets[name], running[name][1])
+                    if value is None:
+                        lost[name] += index is not None
+                    else:
+                        batch.append(value)
+                if index is not None:
+                    lat[name] += batch
+                    by_round[name].append(p50(batch))
+        for proc, fd in running.values():
+            stop(proc, proc.init_pid(0.1))
+            os.close(fd)
+        return {name: {"samples": lat[name], "lost": lost[name], "round_p50": by_round[name]} for name in running}
 
     @staticmethod
     def _one_signal(init: int | None, fd: int, timeout: float = 0.5):
@@ -731,6 +754,14 @@ def summarize(raw: dict, ref: str) -> tuple[list[str], list[tuple[str, dict]]]:
                 rows.append((f"p50 ratio to {against}, paired per round", {
                     c: fmt(p50(_ratios(v["round_p50"], sig[against]["round_p50"])))
                     for c, v in sig.items() if c not in ("none", against)}))
+        for placement, pinned in raw.get("signal_pinned_us", {}).get(mode, {}).items():
+            where = PLACEMENT_TITLE.get(placement, placement)
+            rows.append((f"pinned, {where}: p50 / p99", {
+                c: f"{fmt(p50(v['samples']), 1)} / {fmt(percentile(v['samples'], 99), 1)}" for c, v in pinned.items()}))
+            if "dumb-init" in pinned:
+                rows.append((f"pinned, {where}: p50 ratio to dumb-init, paired per round", {
+                    c: fmt(p50(_ratios(v["round_p50"], pinned["dumb-init"]["round_p50"])))
+                    for c, v in pinned.items() if c not in ("none", "dumb-init")}))
 
     for case, results in raw.get("reaping", {}).items():
         count, kind = case.split()
