@@ -112,7 +112,10 @@ def _preload(name):
     is_package, code = _MODULES[name]
     module = type(sys)(name)
     module.__file__, module.__loader__ = __file__, _Finder
-    module.__package__ = name if is_package else name.rpartition(".")[0]
+    # __spec__ as the import system would set it: relative imports resolve through it
+    # (__package__ alone is deprecated for that since Python 3.13).
+    module.__spec__ = _Finder.find_spec(name)
+    module.__package__ = module.__spec__.parent
     if is_package:
         module.__path__ = []
     sys.modules[name] = module
