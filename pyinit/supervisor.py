@@ -110,7 +110,12 @@ def _abandon(state: _State, reason: str) -> int:
             posix.killpg(state.group, signals.SIGKILL)
         else:
             posix.kill(state.child, signals.SIGKILL)
-        posix.waitid(posix.P_PID, state.child, posix.WEXITED)
+        # At most ~2 s, as after any SIGKILL (shutdown.KILL_REAP_SECONDS): a child stuck
+        # in the kernel must not hang PID 1.
+        for _ in range(20):
+            if posix.waitid(posix.P_PID, state.child, posix.WEXITED | posix.WNOHANG) is not None:
+                break
+            signals.wait(frozenset((signals.SIGCHLD,)), 0.1)
     except OSError:
         pass  # already gone (ESRCH, ECHILD): nothing left to stop
     return EXIT_INTERNAL
