@@ -9,7 +9,7 @@ a close-on-exec pipe, which a successful exec closes unread.
 import posix
 
 from . import signals
-from .spawn import DEFAULT_PATH, EACCES, ENOENT, ENOEXEC, ENOTTY, ENXIO, spawn_error
+from .spawn import EACCES, ENOENT, ENOEXEC, ENOTTY, ENXIO, search_path, spawn_error
 
 
 def fork_exec(config, child_mask, to_default, env, user, on_tty) -> int:
@@ -89,15 +89,9 @@ def _isolate(config, on_tty: bool) -> None:
 
 def _execvp(file: str, argv: list, env) -> None:
     """execvp(3) as glibc does it: PATH search, EACCES remembered, ENOEXEC run by /bin/sh."""
-    if "/" in file:
-        candidates = [file]
-    else:
-        path = env.get(b"PATH")
-        path = path.decode("utf-8", "surrogateescape") if path is not None else DEFAULT_PATH
-        candidates = [(directory or ".") + "/" + file for directory in path.split(":")]
     denied = None
     last = OSError(ENOENT, "No such file or directory")
-    for candidate in candidates:
+    for candidate in search_path(file, env):
         try:
             posix.execve(candidate, argv, env)
         except OSError as error:

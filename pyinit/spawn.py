@@ -97,14 +97,19 @@ def spawn_error(config, errno: int, step: str = "exec") -> SpawnError:
     return SpawnError(status, f"cannot run '{name}': {reason}")
 
 
+def search_path(file: str, env) -> list:
+    """Where execvp(3) looks for `file`, in order: the name itself if it holds a slash,
+    else each directory of env's PATH (glibc's default without one; empty means ".")."""
+    if "/" in file:
+        return [file]
+    path = env.get(b"PATH")
+    path = path.decode("utf-8", "surrogateescape") if path is not None else DEFAULT_PATH
+    return [(directory or ".") + "/" + file for directory in path.split(":")]
+
+
 def _interpreter_of(file: str):
     """The #! interpreter named by `file` (found as execvp finds it), or None."""
-    if "/" in file:
-        candidates = [file]
-    else:
-        path = posix.environ.get(b"PATH", DEFAULT_PATH.encode()).decode("utf-8", "surrogateescape")
-        candidates = [(directory or ".") + "/" + file for directory in path.split(":")]
-    for candidate in candidates:
+    for candidate in search_path(file, posix.environ):
         try:
             fd = posix.open(candidate, posix.O_RDONLY)
         except OSError:
