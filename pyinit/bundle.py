@@ -109,18 +109,17 @@ class _Finder:
 
 
 def _preload(name):
-    is_package, code = _MODULES[name]
     module = type(sys)(name)
-    module.__file__, module.__loader__ = __file__, _Finder
+    module.__loader__ = _Finder
     # __spec__ as the import system would set it: relative imports resolve through it
     # (__package__ alone is deprecated for that since Python 3.13).
     module.__spec__ = _Finder.find_spec(name)
     module.__package__ = module.__spec__.parent
-    if is_package:
+    if _MODULES[name][0]:
         module.__path__ = []
     sys.modules[name] = module
     try:
-        exec(loads(code), module.__dict__)
+        _Finder.exec_module(module)
     except BaseException:
         del sys.modules[name]
         raise
