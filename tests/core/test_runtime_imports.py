@@ -24,6 +24,18 @@ NOT_ON_THE_START_PATH = {"enum", "signal", "argparse", "dataclasses", "typing", 
                          "subprocess", "importlib.metadata"}
 
 
+def _launcher(root: Path) -> str:
+    """python -c code that runs pyinit from the package under `root`, as the console script does."""
+    return f"import sys; sys.path.insert(0, {str(root)!r}); from pyinit.cli import main; main()"
+
+
+def _install_without(tmp_path: Path, module: str) -> Path:
+    """A copy of the package with `module` missing (a broken install); returns its root."""
+    shutil.copytree(ROOT / "pyinit", tmp_path / "pyinit", ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "pyinit" / module).unlink()
+    return tmp_path
+
+
 def test_runtime_modules_import_only_the_standard_library():
     code = ("import sys; sys.path.insert(0, sys.argv[1]); "
             + "; ".join(f"import {name}" for name in RUNTIME)
@@ -41,7 +53,7 @@ def test_runtime_modules_import_only_the_standard_library():
 @pytest.mark.parametrize("argv", [["--", "true"], ["-v", "--grace", "1", "--", "true"]], ids=["fast", "options"])
 def test_start_as_pid1_imports_nothing_heavy(argv):
     # As PID 1, the way a container starts it: python3 -I -S with the package on the path.
-    launcher = f"import sys; sys.path.insert(0, {str(ROOT)!r}); from pyinit.cli import main; main()"
+    launcher = _launcher(ROOT)
     with run_in_namespace([], init=[sys.executable, "-I", "-S", "-X", "importtime", "-c", launcher] + argv) as ns:
         assert ns.wait(30) == 0
     imported = {line.split("|")[-1].strip() for line in ns.stderr.splitlines() if line.startswith("import time:")}
@@ -53,9 +65,7 @@ def test_start_as_pid1_imports_nothing_heavy(argv):
 def test_a_module_missing_after_the_child_started_stops_it_and_exits_1(tmp_path):
     """The loop's modules are imported while the child starts; if the install lacks one,
     pyinit must neither hang nor leave the child running: one line, the child killed, 1."""
-    shutil.copytree(ROOT / "pyinit", tmp_path / "pyinit", ignore=shutil.ignore_patterns("__pycache__"))
-    (tmp_path / "pyinit" / "shutdown.py").unlink()
-    launcher = f"import sys; sys.path.insert(0, {str(tmp_path)!r}); from pyinit.cli import main; main()"
+    launcher = _launcher(_install_without(tmp_path, "shutdown.py"))
     with run_in_namespace(["sleep", "60"], init=[sys.executable, "-I", "-S", "-c", launcher, "--"]) as ns:
         assert ns.wait(30) == 1
     lines = ns.stderr.splitlines()
@@ -64,9 +74,7 @@ def test_a_module_missing_after_the_child_started_stops_it_and_exits_1(tmp_path)
 
 
 def test_a_module_missing_as_a_subreaper_leaves_no_child_behind(tmp_path):
-    shutil.copytree(ROOT / "pyinit", tmp_path / "pyinit", ignore=shutil.ignore_patterns("__pycache__"))
-    (tmp_path / "pyinit" / "forwarding.py").unlink()
-    launcher = f"import sys; sys.path.insert(0, {str(tmp_path)!r}); from pyinit.cli import main; main()"
+    launcher = _launcher(_install_without(tmp_path, "forwarding.py"))
     result = subprocess.run([sys.executable, "-I", "-S", "-c", launcher, "--", "sh", "-c", "echo $$; exec sleep 60"],
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 1, result.stderr

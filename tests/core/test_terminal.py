@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pty
 import select
@@ -40,19 +41,26 @@ def _read_until(fd: int, text: str, timeout: float = 15.0) -> str:
     return seen.decode(errors="replace")
 
 
-def _start_on_pty(argv):
+@contextlib.contextmanager
+def _on_pty(argv):
+    """(process, controller): argv run on a new pty, killed if still running on the way out."""
     controller, terminal = pty.openpty()
     # setsid --ctty makes the pty our session's controlling terminal, as a
     # `docker run -it` gives the container one.
     process = subprocess.Popen(["setsid", "--ctty", "--wait"] + argv,
                                stdin=terminal, stdout=terminal, stderr=terminal, close_fds=True)
     os.close(terminal)
-    return process, controller
+    try:
+        yield process, controller
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(5)
+        os.close(controller)
 
 
 def test_child_group_becomes_the_terminals_foreground_and_ctrl_c_ends_it(pyinit):
-    process, controller = _start_on_pty(unshare_prefix() + pyinit + ["--", PY, "-c", SHOW_FOREGROUND])
-    try:
+    with _on_pty(unshare_prefix() + pyinit + ["--", PY, "-c", SHOW_FOREGROUND]) as (process, controller):
         output = _read_until(controller, "ready")
         fields = output.split()
         pgrp, tpgid, pyinit_pgrp = (fields[fields.index(k) + 1] for k in ("pgrp", "tpgid", "pyinit_pgrp"))
@@ -60,23 +68,12 @@ def test_child_group_becomes_the_terminals_foreground_and_ctrl_c_ends_it(pyinit)
         assert pyinit_pgrp != pgrp
         os.write(controller, b"\x03")  # Ctrl-C: the kernel sends SIGINT to the foreground group
         assert process.wait(15) == 130
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(5)
-        os.close(controller)
 
 
 def test_exit_typed_at_a_shell_prompt_ends_pyinit_with_the_shells_status(pyinit):
-    process, controller = _start_on_pty(unshare_prefix() + pyinit + ["--", "env", "PS1=# ", "sh", "-i"])
-    try:
+    with _on_pty(unshare_prefix() + pyinit + ["--", "env", "PS1=# ", "sh", "-i"]) as (process, controller):
         _read_until(controller, "# ")  # root's prompt (namespace root when unprivileged)
         os.write(controller, b"echo hi-$((6*7))\n")
         _read_until(controller, "hi-42")
         os.write(controller, b"exit 5\n")
         assert process.wait(15) == 5
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(5)
-        os.close(controller)
