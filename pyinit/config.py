@@ -9,6 +9,11 @@ EXIT_CANNOT_EXECUTE = 126  # found but not runnable (EACCES, ENOEXEC, ...): as s
 EXIT_COMMAND_NOT_FOUND = 127  # ENOENT: as sh(1)
 EXIT_SIGNAL_BASE = 128  # a child killed by signal N gives 128+N, "as sh would"
 
+# After SIGKILL, how long to wait for the killed to be reaped before leaving
+# anyway. SIGKILL cannot be caught, so only a process stuck in the kernel
+# (uninterruptible sleep) outlasts this; as PID 1 the kernel kills it as we exit.
+KILL_REAP_SECONDS = 2.0
+
 #: Config fields and their defaults: pyinit's own behaviour. Each personality
 #: starts from these and changes what its init does differently.
 DEFAULTS = {

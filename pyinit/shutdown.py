@@ -9,13 +9,8 @@ it silently.
 import posix
 
 from . import forwarding, log, reaper, signals, tree
-from .config import EXIT_OK
+from .config import EXIT_OK, KILL_REAP_SECONDS
 from .log import DEBUG, INFO, WARN
-
-# After SIGKILL, how long to wait for the killed to be reaped before leaving
-# anyway. SIGKILL cannot be caught, so only a process stuck in the kernel
-# (uninterruptible sleep) outlasts this; as PID 1 the kernel kills it as we exit.
-KILL_REAP_SECONDS = 2.0
 
 
 def children_exited(state):

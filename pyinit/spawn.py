@@ -15,7 +15,7 @@ from .config import EarlyExit
 
 # errno values, from posix (errno module not needed for three numbers).
 ENOENT, EACCES, ENOEXEC, ENOTTY, ENXIO = 2, 13, 8, 25, 6
-DEFAULT_PATH = "/bin:/usr/bin"  # glibc's execvp default when PATH is unset
+_DEFAULT_PATH = "/bin:/usr/bin"  # glibc's execvp default when PATH is unset
 
 
 class SpawnError(EarlyExit):
@@ -103,7 +103,7 @@ def search_path(file: str, env) -> list:
     if "/" in file:
         return [file]
     path = env.get(b"PATH")
-    path = path.decode("utf-8", "surrogateescape") if path is not None else DEFAULT_PATH
+    path = path.decode("utf-8", "surrogateescape") if path is not None else _DEFAULT_PATH
     return [(directory or ".") + "/" + file for directory in path.split(":")]
 
 

@@ -12,7 +12,7 @@ shutdown (children exited, a deadline passed, the rest after the main child).
 import posix
 
 from . import log, signals
-from .config import EXIT_CANNOT_EXECUTE, EXIT_INTERNAL, EarlyExit
+from .config import EXIT_CANNOT_EXECUTE, EXIT_INTERNAL, KILL_REAP_SECONDS, EarlyExit
 from .log import DEBUG, ERROR, INFO, TRACE, WARN
 
 # What the loop does with a signal, imported once the child has started
@@ -110,9 +110,9 @@ def _abandon(state: _State, reason: str) -> int:
             posix.killpg(state.group, signals.SIGKILL)
         else:
             posix.kill(state.child, signals.SIGKILL)
-        # At most ~2 s, as after any SIGKILL (shutdown.KILL_REAP_SECONDS): a child stuck
-        # in the kernel must not hang PID 1.
-        for _ in range(20):
+        # At most KILL_REAP_SECONDS, as after any SIGKILL: a child stuck in the kernel
+        # must not hang PID 1.
+        for _ in range(int(KILL_REAP_SECONDS / 0.1)):
             if posix.waitid(posix.P_PID, state.child, posix.WEXITED | posix.WNOHANG) is not None:
                 break
             signals.wait(frozenset((signals.SIGCHLD,)), 0.1)
