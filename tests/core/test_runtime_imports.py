@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -75,11 +76,13 @@ def test_a_module_missing_after_the_child_started_stops_it_and_exits_1(tmp_path)
 
 def test_a_module_missing_as_a_subreaper_leaves_no_child_behind(tmp_path):
     launcher = _launcher(_install_without(tmp_path, "forwarding.py"))
-    result = subprocess.run([sys.executable, "-I", "-S", "-c", launcher, "--", "sh", "-c", "echo $$; exec sleep 60"],
+    # The child's pid comes from pyinit's own -v line: pyinit may kill the child before
+    # it could print anything itself (that race failed CI once).
+    result = subprocess.run([sys.executable, "-I", "-S", "-c", launcher, "-v", "--", "sleep", "60"],
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 1, result.stderr
     assert "pyinit: cannot load its own modules: " in result.stderr
-    child = int(result.stdout.split()[0])
+    child = int(re.search(r"started 'sleep' as pid (\d+)", result.stderr)[1])
     try:
         state = (Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split() or ["?"])[0]
     except FileNotFoundError:
