@@ -27,6 +27,7 @@ import threading
 import time
 
 EXIT_NO_INIT_NEEDED, EXIT_NEEDS_INIT, EXIT_USAGE, EXIT_CANNOT_AUDIT = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a Ctrl-C; also for SIGTERM and SIGHUP
 
 USAGE = ("Usage: pyinit audit [--json] [--ready TEXT] [--settle SECONDS] [--timeout SECONDS] "
          "[--] COMMAND [ARGS...]")
@@ -287,6 +288,18 @@ def _interrupted(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def _cannot_audit() -> str | None:
+    """Why this machine cannot run an audit, or None."""
+    try:
+        import psutil  # noqa: F401 - needed by the zombie count; fail here with a clear line
+    except ImportError:
+        return "needs psutil: pip install 'pyinit-pid1[testing]'"
+    from .testing.namespace import namespace_support
+
+    reason = namespace_support()
+    return f"cannot make a PID namespace here: {reason}" if reason else None
+
+
 def main(argv: list[str]) -> int:
     """pyinit audit's entry point (cli.py dispatches here); returns the exit status."""
     try:
@@ -297,25 +310,23 @@ def main(argv: list[str]) -> int:
     if options.get("help"):
         sys.stdout.write(HELP)
         return 0
-    try:
-        import psutil  # noqa: F401 - needed by the zombie count; fail here with a clear line
-    except ImportError:
-        sys.stderr.write("pyinit audit: needs psutil: pip install 'pyinit-pid1[testing]'\n")
-        return EXIT_CANNOT_AUDIT
-    from .testing.namespace import namespace_support
-
-    reason = namespace_support()
-    if reason:
-        sys.stderr.write(f"pyinit audit: cannot make a PID namespace here: {reason}\n")
-        return EXIT_CANNOT_AUDIT
-    # SIGTERM and SIGHUP unwind like Ctrl-C, through audit()'s teardown.
+    # SIGTERM and SIGHUP unwind like Ctrl-C, through audit()'s teardown. From here on,
+    # since the namespace check below already runs a process of its own.
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _interrupted)
+    try:
+        reason = _cannot_audit()
+    except KeyboardInterrupt:
+        sys.stderr.write("pyinit audit: interrupted before the runs started\n")
+        return EXIT_INTERRUPTED
+    if reason:
+        sys.stderr.write(f"pyinit audit: {reason}\n")
+        return EXIT_CANNOT_AUDIT
     try:
         report = audit(options["command"], options["settle"], options["timeout"], options["ready"])
     except KeyboardInterrupt:
         sys.stderr.write("pyinit audit: interrupted; namespaces torn down\n")
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as error:  # noqa: BLE001 - one line, never a traceback
         sys.stderr.write(f"pyinit audit: {error}\n")
         return EXIT_CANNOT_AUDIT

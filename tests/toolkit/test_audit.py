@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -130,8 +132,9 @@ def test_interrupted_audit_tears_both_namespaces_down(namespaces, signum):
     command = [PY, "-c", f"import time; time.sleep(60)  # {marker}"]
 
     def running():
-        """both runs of the command have started"""
-        return [p for p in psutil.process_iter(["cmdline"]) if marker in " ".join(p.info["cmdline"] or ())]
+        """the command's own processes: not the audit, nor a process it forked that has yet to exec
+        (those carry the marker in their argv too; counting them once sent the signal too early)"""
+        return [p for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] == command]
 
     with subprocess.Popen(pyinit_command() + ["audit", "--settle", "30", "--", *command],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as audit_process:
@@ -144,6 +147,29 @@ def test_interrupted_audit_tears_both_namespaces_down(namespaces, signum):
     assert audit_process.returncode == 130
     assert err == "pyinit audit: interrupted; namespaces torn down\n"
     assert running() == []
+
+
+def test_interrupted_while_checking_for_namespaces_exits_130_with_one_line(tmp_path):
+    """Ctrl-C before the runs start (the namespace check runs a process of its own) is an
+    interruption too: one line and 130, never a KeyboardInterrupt traceback."""
+    # An unshare that hangs: the audit's namespace check waits on it until interrupted.
+    fake = tmp_path / "unshare"
+    fake.write_text('#!/bin/sh\necho $$ > "$0.pid"\nexec sleep 30\n')
+    fake.chmod(0o755)
+    env = {**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}"}
+    pid_file = tmp_path / "unshare.pid"
+    with subprocess.Popen(pyinit_command() + ["audit", "--", *SLEEP], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as audit_process:
+        try:
+            poll(lambda: pid_file.exists() and pid_file.read_text().strip(), timeout=20)
+            audit_process.send_signal(signal.SIGINT)
+            out, err = audit_process.communicate(timeout=30)
+        finally:
+            audit_process.kill()
+            if pid_file.exists():
+                with contextlib.suppress(ProcessLookupError, ValueError):
+                    os.kill(int(pid_file.read_text()), signal.SIGKILL)
+    assert (audit_process.returncode, out, err) == (130, "", "pyinit audit: interrupted before the runs started\n")
 
 
 def test_ready_text_not_printed_is_shown_and_settle_still_bounds_it(namespaces):
