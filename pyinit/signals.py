@@ -53,6 +53,7 @@ TERMINATING = frozenset({SIGTERM, SIGINT, SIGQUIT, SIGHUP})
 PYTHON_IGNORES = frozenset({SIGPIPE, SIGXFSZ})
 
 _by_name = _names = None  # built on first use: only logs and option parsing need names
+_LINUX_STKFLT = 16
 
 
 def _tables() -> tuple:
@@ -65,6 +66,10 @@ def _tables() -> tuple:
             for attr in dir(_signal)
             if attr.startswith("SIG") and not attr.startswith("SIG_") and attr not in ("SIGRTMIN", "SIGRTMAX")
         }
+        if _LINUX_STKFLT not in by_name.values():
+            # Python < 3.11 has no SIGSTKFLT constant though Linux has the signal (16 on
+            # x86, arm and most others; where 16 is another signal, as on MIPS, it is named).
+            by_name["SIGSTKFLT"] = _LINUX_STKFLT
         names = {}
         for attr in sorted(by_name):
             names.setdefault(by_name[attr], attr)

@@ -17,14 +17,14 @@ import os
 import signal
 import sys
 
+from .. import signals
+
 ALL = set(signal.valid_signals()) - {signal.SIGKILL, signal.SIGSTOP, signal.SIGCHLD}
 
 
 def _name(signum: int) -> str:
-    if signal.SIGRTMIN <= signum <= signal.SIGRTMAX:
-        offset = signum - signal.SIGRTMIN
-        return "SIGRTMIN" if offset == 0 else f"SIGRTMIN+{offset}"
-    return signal.Signals(signum).name
+    # pyinit's own names: signal.Signals lacks SIGSTKFLT before Python 3.11.
+    return signals.name(signum)
 
 
 def _say(text: str) -> None:
