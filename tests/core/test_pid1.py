@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pyinit import signals
 from pyinit.testing import run_in_namespace
 from tests.helpers import EXAMPLES, PRINTER, PY, unshare_prefix, wait_until
 
@@ -29,7 +30,7 @@ FORWARDED = [
 def _name(signum: int) -> str:
     if signum >= signal.SIGRTMIN:
         return f"SIGRTMIN+{signum - signal.SIGRTMIN}"
-    return signal.Signals(signum).name
+    return signals.name(signum)  # signal.Signals lacks SIGSTKFLT before Python 3.11
 
 
 def _wait_for_line(ns, line: str, timeout: float = 10.0) -> None:

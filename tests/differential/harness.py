@@ -29,6 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from pyinit import signals
 from pyinit.testing import pyinit_command, run_in_namespace
 from tests.helpers import PY
 
@@ -115,7 +116,7 @@ def _signal_name(signum: int) -> str:
     if signal.SIGRTMIN <= signum <= signal.SIGRTMAX:
         offset = signal.SIGRTMAX - signum
         return "SIGRTMAX" if offset == 0 else f"SIGRTMAX-{offset}"
-    return signal.Signals(signum).name
+    return signals.name(signum)  # signal.Signals lacks SIGSTKFLT before Python 3.11
 
 
 def clean_environment(extra=()) -> dict:
@@ -540,7 +541,7 @@ def assert_same(scenario: Scenario, implementation: str = "pyinit") -> Observati
 
 S = signal.Signals
 #: Standard signals every anchor hands on somehow, minus the two that end the printer.
-PLAIN = (S.SIGHUP, S.SIGQUIT, S.SIGUSR1, S.SIGUSR2, S.SIGPIPE, S.SIGALRM, S.SIGSTKFLT, S.SIGCONT,
+PLAIN = (S.SIGHUP, S.SIGQUIT, S.SIGUSR1, S.SIGUSR2, S.SIGPIPE, S.SIGALRM, signals.parse("SIGSTKFLT"), S.SIGCONT,
          S.SIGURG, S.SIGXCPU, S.SIGXFSZ, S.SIGVTALRM, S.SIGPROF, S.SIGWINCH, S.SIGIO, S.SIGPWR)
 TERMINATING = (S.SIGTERM, S.SIGINT)
 #: Sent by the kernel when the receiver faulted; sent by kill(2) here.

@@ -26,13 +26,17 @@ RELEASE = signal.SIGRTMAX - 2
 EXIT = signal.SIGRTMAX - 3
 CAUGHT = set(signal.valid_signals()) - {signal.SIGKILL, signal.SIGSTOP, signal.SIGCHLD}
 TERMINATING = {signal.SIGTERM, signal.SIGINT}
+# Run with -S, so without pyinit's names: signal.Signals lacks SIGSTKFLT (16) before
+# Python 3.11 (where 16 is another signal, as on MIPS, that name is kept).
+_NAMES = {sig.value: sig.name for sig in signal.Signals}
+_NAMES.setdefault(16, "SIGSTKFLT")
 
 
 def _name(signum: int) -> str:
     if signal.SIGRTMIN <= signum <= signal.SIGRTMAX:
         offset = signal.SIGRTMAX - signum
         return "SIGRTMAX" if offset == 0 else f"SIGRTMAX-{offset}"
-    return signal.Signals(signum).name
+    return _NAMES[signum]
 
 
 def _say(text: str) -> None:
