@@ -13,8 +13,9 @@ TREE is one node, as drawn by `pyinit.testing.strategies.process_trees()`:
 This process is the root node itself (so an init that runs it runs the root
 as its main child). Nodes never reap their children: exited children stay
 zombies until their parent exits and the init inherits them, as careless
-programs do. The root prints `tree ready <pid>` once its disposition is set
-and every direct child is forked, so a test can signal it without racing.
+programs do. The root prints `tree ready <pid>` once every node of the tree
+is running with its disposition set (a detached node's middle process gone),
+so a test can signal it, or count its processes, without racing.
 Delays are capped at MAX_DELAY so a bad tree can never hang a test.
 """
 
@@ -27,6 +28,7 @@ import sys
 import time
 
 MAX_DELAY = 30.0
+_HANDLER_LATENCY = 0.05  # the longest a trapped SIGTERM may wait for its handler (s)
 
 
 def _set_disposition(behaviour: str, exit_code: int) -> None:
@@ -38,7 +40,7 @@ def _set_disposition(behaviour: str, exit_code: int) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _start(node: dict) -> None:
+def _start(node: dict, unready: int) -> None:
     """Fork `node` (double-forked and in a new session if it detaches); return in the parent."""
     pid = os.fork()
     if pid:
@@ -52,29 +54,38 @@ def _start(node: dict) -> None:
             os.setsid()
             if os.fork():
                 os._exit(0)
-        _live(node)
+        _live(node, unready)
     finally:
         os._exit(node.get("exit", 0) & 0xFF)
 
 
-def _live(node: dict, ready: bool = False) -> None:
+def _live(node: dict, unready: int, ready: int | None = None) -> None:
+    """Be `node`. Every node holds `unready`, the write end of a pipe, until its own
+    children are forked: the root's read of `ready` ends (EOF) once the whole tree is up."""
     exit_code = int(node.get("exit", 0)) & 0xFF
     _set_disposition(node.get("sigterm", "default"), exit_code)
     for child in node.get("children", ()):
-        _start(child)
-    if ready:
+        _start(child, unready)
+    os.close(unready)
+    if ready is not None:
+        while os.read(ready, 1):
+            pass
+        os.close(ready)
         os.write(1, f"tree ready {os.getpid()}\n".encode())
     delay = node.get("delay")
     deadline = time.monotonic() + (MAX_DELAY if delay is None else min(float(delay), MAX_DELAY))
+    # Short sleeps, not one: CPython runs a handler only once a sleep is interrupted,
+    # so a SIGTERM caught just before the sleep began would wait out all of it.
     while (left := deadline - time.monotonic()) > 0:
-        time.sleep(left)  # a trapped SIGTERM exits from its handler
+        time.sleep(min(left, _HANDLER_LATENCY))  # a trapped SIGTERM exits from its handler
     os._exit(exit_code)
 
 
 def main(argv: list[str]) -> None:
     if len(argv) != 1:
         raise SystemExit("usage: python -m pyinit.testing.tree_runner TREE_JSON")
-    _live(json.loads(argv[0]), ready=True)
+    ready, unready = os.pipe()
+    _live(json.loads(argv[0]), unready, ready)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,9 @@ def _worker(flag_file, on_term: str) -> str:
         f"def flush(*_):\n    open({str(flag_file)!r}, 'w').write('flushed')\n    sys.exit(0)\n"
         f"signal.signal(signal.SIGTERM, {'flush' if on_term == 'flush' else 'signal.SIG_IGN'})\n"
         "print('worker ready', flush=True)\n"
-        "time.sleep(60)\n"
+        # Short sleeps: a handler waits for the sleep a signal interrupts, and one
+        # caught just before a long sleep began would wait it all out.
+        "for _ in range(1200):\n    time.sleep(0.05)\n"
     )
 
 
