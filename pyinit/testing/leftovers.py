@@ -44,16 +44,24 @@ def snapshot(exclude: int) -> list[dict]:
 def main(argv: list[str]) -> int:
     if not argv:
         raise SystemExit("usage: python -m pyinit.testing.leftovers COMMAND [ARGS...]")
+    # Blocked from before the fork and taken with sigwaitinfo, as an init does: with
+    # handlers, a signal in before they were set (or caught just before a wait began)
+    # would be lost. Blocked signals are queued even for a namespace's PID 1.
+    waited = {signal.SIGCHLD, *_PASSED_ON}
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, waited)
     child = os.fork()
     if child == 0:
         try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, before)
             os.execvp(argv[0], argv)
         finally:
             os._exit(127)
-    for signum in _PASSED_ON:
-        signal.signal(signum, lambda s, frame: os.kill(child, s))
-    _, status = os.waitpid(child, 0)  # only our child: orphans it leaves must stay visible
-    code = os.waitstatus_to_exitcode(status)
+    # Only our child is waited for: orphans it leaves must stay visible.
+    while (status := os.waitpid(child, os.WNOHANG))[0] == 0:
+        signum = signal.sigwaitinfo(waited).si_signo
+        if signum != signal.SIGCHLD:
+            os.kill(child, signum)
+    code = os.waitstatus_to_exitcode(status[1])
     report = json.dumps(snapshot(exclude=os.getpid()))
     os.write(1, f"{MARKER}{report}\n".encode())
     return 128 - code if code < 0 else code
