@@ -28,16 +28,16 @@ import sys
 import time
 
 MAX_DELAY = 30.0
-_HANDLER_LATENCY = 0.05  # the longest a trapped SIGTERM may wait for its handler (s)
 
 
-def _set_disposition(behaviour: str, exit_code: int) -> None:
-    if behaviour == "ignore":
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    elif behaviour == "trap":
-        signal.signal(signal.SIGTERM, lambda signum, frame: os._exit(exit_code))
-    else:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+def _set_disposition(behaviour: str) -> None:
+    # A trapping node blocks SIGTERM and takes it with sigtimedwait: no handler, so
+    # none can be caught just before a sleep began and wait it out. Blocked, it must
+    # not stay SIG_IGN (inherited from an ignoring parent): an ignored signal is
+    # discarded even while blocked (signal(7)).
+    how = signal.SIG_BLOCK if behaviour == "trap" else signal.SIG_UNBLOCK
+    signal.pthread_sigmask(how, {signal.SIGTERM})
+    signal.signal(signal.SIGTERM, signal.SIG_IGN if behaviour == "ignore" else signal.SIG_DFL)
 
 
 def _start(node: dict, unready: int) -> None:
@@ -63,7 +63,8 @@ def _live(node: dict, unready: int, ready: int | None = None) -> None:
     """Be `node`. Every node holds `unready`, the write end of a pipe, until its own
     children are forked: the root's read of `ready` ends (EOF) once the whole tree is up."""
     exit_code = int(node.get("exit", 0)) & 0xFF
-    _set_disposition(node.get("sigterm", "default"), exit_code)
+    behaviour = node.get("sigterm", "default")
+    _set_disposition(behaviour)
     for child in node.get("children", ()):
         _start(child, unready)
     os.close(unready)
@@ -74,10 +75,11 @@ def _live(node: dict, unready: int, ready: int | None = None) -> None:
         os.write(1, f"tree ready {os.getpid()}\n".encode())
     delay = node.get("delay")
     deadline = time.monotonic() + (MAX_DELAY if delay is None else min(float(delay), MAX_DELAY))
-    # Short sleeps, not one: CPython runs a handler only once a sleep is interrupted,
-    # so a SIGTERM caught just before the sleep began would wait out all of it.
     while (left := deadline - time.monotonic()) > 0:
-        time.sleep(min(left, _HANDLER_LATENCY))  # a trapped SIGTERM exits from its handler
+        if behaviour != "trap":
+            time.sleep(left)
+        elif signal.sigtimedwait({signal.SIGTERM}, left) is not None:
+            break  # trapped: exit with its own status at once
     os._exit(exit_code)
 
 
