@@ -55,6 +55,20 @@ def rss_kib(pid: int) -> int:
     return int(status_fields(pid)["VmRSS"].split()[0])
 
 
+def wait_until_settled(pid: int) -> None:
+    """Wait until pyinit sleeps in its loop's sigwait, its set-up done: the child it
+    started may print "ready" before pyinit has opened its pidfd or finished its imports,
+    so a "before" measured at once could miss them. sigwait sleeps in the kernel's
+    do_sigtimedwait (kernel/signal.c), which /proc/PID/wchan names."""
+    def in_sigwait() -> bool:
+        try:
+            return Path(f"/proc/{pid}/wchan").read_text().startswith("do_sigtimedwait")
+        except OSError:
+            return False
+
+    wait_until(in_sigwait, 30, "pyinit to finish its set-up and wait in its loop")
+
+
 def open_fds(pid: int) -> list[str]:
     """What pid's open fds point to (readlink of /proc/PID/fd/*)."""
     found = []

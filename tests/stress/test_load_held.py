@@ -30,6 +30,7 @@ from tests.stress.stresskit import (
     signal_stream,
     status_fields,
     wait_until,
+    wait_until_settled,
 )
 
 pytestmark = [pytest.mark.stress, pytest.mark.usefixtures("namespaces")]
@@ -66,6 +67,7 @@ def test_orphan_storm_leaves_no_zombie_and_no_memory_growth(orphans):
     # Every 4th orphan sleeps up to 20 ms first: some exit at once, some later.
     with run_in_namespace(orphans + [str(total), str(burst), "4", "20000", "--wait-go"]) as ns:
         ns.wait_for_output("ready ")
+        wait_until_settled(ns.pid)
         before = rss_kib(ns.pid)
         with signal_stream(ns.send_signal, STANDARD_MIX) as sent:
             ns.send_signal(signal.SIGUSR2)  # go
@@ -97,6 +99,7 @@ def test_signal_storm_leaves_pyinit_responsive_with_flat_memory():
     with run_in_namespace(COUNTER) as ns:
         ns.wait_for_output("ready ")
         child = children_of(ns.pid)[0]
+        wait_until_settled(ns.pid)
         before = rss_kib(ns.pid)
         started = time.monotonic()
         for start in range(0, total, batch):
@@ -189,6 +192,7 @@ def test_soak_reaps_200000_children_with_flat_memory_and_fds(orphans):
     total = FIGURES["soak_children"]
     with run_in_namespace(orphans + [str(total), str(FIGURES["orphan_burst"]), "0", "0", "--wait-go"]) as ns:
         ns.wait_for_output("ready ")
+        wait_until_settled(ns.pid)
         before, fds_before = rss_kib(ns.pid), open_fds(ns.pid)
         ns.send_signal(signal.SIGUSR2)
         out = ns.wait_for_output("done ", timeout=600)
