@@ -60,6 +60,33 @@ def stranger(main_pid: int, report) -> None:
     os._exit(0)
 
 
+def hand_on(main_pid: int) -> int:
+    """Fork the stranger with the dead child's pid; return its pid once it is ready.
+
+    The number can stay taken a moment after /proc's entry has gone (seen once on
+    a 6.18 kernel under heavy load: the stranger got the next free pid instead), so
+    a stranger that missed it is killed unheard and the fork tried again, for up
+    to a second.
+    """
+    for _ in range(100):
+        with open("/proc/sys/kernel/ns_last_pid", "w") as last:
+            last.write(str(main_pid - 1))
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_end)
+            stranger(main_pid, os.fdopen(write_end, "w"))
+        os.close(write_end)
+        with os.fdopen(read_end) as report:
+            report.readline()
+        if pid == main_pid:
+            return pid
+        os.kill(pid, signal.SIGKILL)  # not the pid we wanted: it stays silent
+        os.waitpid(pid, 0)
+        time.sleep(0.01)
+    raise SystemExit(f"pid {main_pid} was not free again within a second")
+
+
 def main(argv: list[str]) -> None:
     pyinit = subprocess.Popen(argv + ["--", sys.executable, "-c", MAIN_CHILD], stdout=subprocess.PIPE, text=True)
     stop = threading.Event()
@@ -82,16 +109,7 @@ def main(argv: list[str]) -> None:
         if time.monotonic() > deadline:
             raise SystemExit("the main child was not reaped within 10 s")
         time.sleep(0.0002)
-    with open("/proc/sys/kernel/ns_last_pid", "w") as last:
-        last.write(str(main_pid - 1))
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_end)
-        stranger(main_pid, os.fdopen(write_end, "w"))
-    os.close(write_end)
-    with os.fdopen(read_end) as report:
-        report.readline()
+    pid = hand_on(main_pid)
     time.sleep(0.5)  # the SIGUSR1 stream goes on, now with a stranger holding the pid
     stop.set()
     sender.join()
