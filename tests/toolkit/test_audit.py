@@ -26,6 +26,19 @@ SLEEP = [PY, "-c", "import time; time.sleep(60)"]
 FAST = ["--settle", "1", "--timeout", "2"]
 
 
+@pytest.fixture
+def ctrl_c_reaches_the_audit():
+    """An audit started with SIGINT ignored keeps it ignored, as a Ctrl-C should be for a
+    background job; and a test run in the background (`bash scripts/test &`) starts so:
+    a shell without job control ignores SIGINT in background commands. Caught here, it is
+    reset to its default in what we exec (execve(2)), as in a foreground terminal."""
+    before = signal.getsignal(signal.SIGINT)
+    if before == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
 def audit(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.run(pyinit_command() + ["audit", *args], capture_output=True, text=True, timeout=timeout)
 
@@ -127,7 +140,7 @@ def test_help_explains_the_exit_statuses():
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_interrupted_audit_tears_both_namespaces_down(namespaces, signum):
+def test_interrupted_audit_tears_both_namespaces_down(namespaces, signum, ctrl_c_reaches_the_audit):
     marker = f"audit-marker-{uuid.uuid4().hex}"
     command = [PY, "-c", f"import time; time.sleep(60)  # {marker}"]
 
@@ -149,7 +162,7 @@ def test_interrupted_audit_tears_both_namespaces_down(namespaces, signum):
     assert running() == []
 
 
-def test_interrupted_while_checking_for_namespaces_exits_130_with_one_line(tmp_path):
+def test_interrupted_while_checking_for_namespaces_exits_130_with_one_line(tmp_path, ctrl_c_reaches_the_audit):
     """Ctrl-C before the runs start (the namespace check runs a process of its own) is an
     interruption too: one line and 130, never a KeyboardInterrupt traceback."""
     # An unshare that hangs: the audit's namespace check waits on it until interrupted.
