@@ -22,11 +22,6 @@ from .. import signals
 ALL = set(signal.valid_signals()) - {signal.SIGKILL, signal.SIGSTOP, signal.SIGCHLD}
 
 
-def _name(signum: int) -> str:
-    # pyinit's own names: signal.Signals lacks SIGSTKFLT before Python 3.11.
-    return signals.name(signum)
-
-
 def _say(text: str) -> None:
     os.write(1, (text + "\n").encode())
 
@@ -42,12 +37,12 @@ def serve(role: str, exit_on: set[int] | None, count: bool, ready_fd: int | None
         signum = signal.sigwaitinfo(ALL).si_signo
         if count:
             if signum == signal.SIGTERM:
-                listed = " ".join(f"{_name(s)}={n}" for s, n in sorted(counts.items()))
+                listed = " ".join(f"{signals.name(s)}={n}" for s, n in sorted(counts.items()))
                 _say(f"{role} counts {listed}")
                 os._exit(0)
             counts[signum] = counts.get(signum, 0) + 1
             continue
-        _say(f"{role} {_name(signum)}")
+        _say(f"{role} {signals.name(signum)}")
         if exit_on is None and signum in (signal.SIGTERM, signal.SIGINT):
             # Behave like a program with no handler: die of the signal.
             signal.signal(signum, signal.SIG_DFL)

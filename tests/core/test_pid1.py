@@ -27,12 +27,6 @@ FORWARDED = [
 ]
 
 
-def _name(signum: int) -> str:
-    if signum >= signal.SIGRTMIN:
-        return f"SIGRTMIN+{signum - signal.SIGRTMIN}"
-    return signals.name(signum)  # signal.Signals lacks SIGSTKFLT before Python 3.11
-
-
 def _wait_for_line(ns, line: str, timeout: float = 10.0) -> None:
     ns.wait_for_output(line + "\n", timeout)
 
@@ -70,13 +64,13 @@ def test_sigterm_to_pid1_stops_child_without_handler():
         assert ns.wait(10) == 143
 
 
-@pytest.mark.parametrize("signum", FORWARDED, ids=_name)
+@pytest.mark.parametrize("signum", FORWARDED, ids=signals.name)
 def test_signal_reaches_child_and_its_grandchild_in_the_group(signum):
     with run_in_namespace(PRINTER + ["--grandchild", "--exit-on", "SIGTERM"]) as ns:
         _wait_for_line(ns, "ready child 2 2")
         ns.send_signal(signum)
-        _wait_for_line(ns, f"child {_name(signum)}")
-        _wait_for_line(ns, f"grandchild {_name(signum)}")
+        _wait_for_line(ns, f"child {signals.name(signum)}")
+        _wait_for_line(ns, f"grandchild {signals.name(signum)}")
         ns.send_signal(signal.SIGTERM)
         assert ns.wait(10) == 0
 
