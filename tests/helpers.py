@@ -21,6 +21,16 @@ def unshare_prefix(mount_proc: bool = True) -> list[str]:
     return prefix + (["--mount-proc"] if mount_proc else ["--mount"])
 
 
+def sleeps_in_sigwait(pid: int) -> bool:
+    """Whether pid sleeps in sigwait/sigwaitinfo/sigtimedwait now: the kernel's
+    do_sigtimedwait (kernel/signal.c), as /proc/PID/wchan names it. For an init,
+    that means its set-up is done and it waits in its loop."""
+    try:
+        return Path(f"/proc/{pid}/wchan").read_text().startswith("do_sigtimedwait")
+    except OSError:
+        return False
+
+
 def readme_section(heading: str) -> str:
     """The text of README.md's `## heading` section, up to the next `## ` heading."""
     text = (ROOT / "README.md").read_text()

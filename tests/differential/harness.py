@@ -31,7 +31,7 @@ from pathlib import Path
 
 from pyinit import signals
 from pyinit.testing import pyinit_command, run_in_namespace
-from tests.helpers import PY
+from tests.helpers import PY, sleeps_in_sigwait
 
 HERE = Path(__file__).resolve().parent
 PRINTER = (PY, "-S", str(HERE / "printer.py"))
@@ -392,12 +392,7 @@ def _waits_for_signals(pid: int | None) -> bool:
         return False
     if argv0.endswith(b"unshare"):
         return False
-    if signal.SIGTERM in _mask(pid, "SigBlk"):
-        return True
-    try:
-        return Path(f"/proc/{pid}/wchan").read_text().startswith("do_sigtimedwait")
-    except OSError:
-        return False
+    return signal.SIGTERM in _mask(pid, "SigBlk") or sleeps_in_sigwait(pid)
 
 
 def _mask(pid: int | None, field: str) -> set:

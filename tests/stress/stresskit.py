@@ -18,7 +18,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.helpers import wait_until  # noqa: F401 - re-exported for the stress tests
+from tests.helpers import sleeps_in_sigwait, wait_until  # noqa: F401 - wait_until re-exported for the stress tests
 
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 PY = sys.executable
@@ -58,15 +58,8 @@ def rss_kib(pid: int) -> int:
 def wait_until_settled(pid: int) -> None:
     """Wait until pyinit sleeps in its loop's sigwait, its set-up done: the child it
     started may print "ready" before pyinit has opened its pidfd or finished its imports,
-    so a "before" measured at once could miss them. sigwait sleeps in the kernel's
-    do_sigtimedwait (kernel/signal.c), which /proc/PID/wchan names."""
-    def in_sigwait() -> bool:
-        try:
-            return Path(f"/proc/{pid}/wchan").read_text().startswith("do_sigtimedwait")
-        except OSError:
-            return False
-
-    wait_until(in_sigwait, 30, "pyinit to finish its set-up and wait in its loop")
+    so a "before" measured at once could miss them."""
+    wait_until(lambda: sleeps_in_sigwait(pid), 30, "pyinit to finish its set-up and wait in its loop")
 
 
 def open_fds(pid: int) -> list[str]:
